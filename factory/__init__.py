@@ -1,0 +1,3 @@
+"""factory: a verified math and code data factory."""
+
+__version__ = "0.1.0"

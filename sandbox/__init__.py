@@ -1,0 +1,1 @@
+"""Run untrusted programs in a hardened Docker sandbox. Knows nothing of verdicts."""
