@@ -1,0 +1,1 @@
+"""Sub-commands of the `factory` CLI, each a thin typer layer over library functions."""
