@@ -7,3 +7,11 @@ class FactoryError(Exception):
 
 class InputFileError(FactoryError):
     """An input file is missing or a line in it is malformed; names the file, line and field."""
+
+
+class RunDirError(FactoryError):
+    """A run directory is missing, half-written, or from another format version."""
+
+
+class BudgetExceeded(FactoryError):
+    """A hard budget cap (USD, tokens, problems) was reached; the run stopped cleanly."""
