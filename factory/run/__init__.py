@@ -1,0 +1,1 @@
+"""A run: the resumable execution of one spec into kept rows and a rejection log."""
