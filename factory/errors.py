@@ -15,3 +15,7 @@ class RunDirError(FactoryError):
 
 class BudgetExceeded(FactoryError):
     """A hard budget cap (USD, tokens, problems) was reached; the run stopped cleanly."""
+
+
+class SpecError(FactoryError):
+    """A problem spec is invalid; the message names the file, the field path and the fix."""
