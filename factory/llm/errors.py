@@ -1,4 +1,4 @@
-"""Named errors of the LLM layer. Each provider translates its SDK's exceptions into these in one place.
+"""Named errors of the LLM layer; each provider translates its SDK's exceptions in one place.
 
 An ``LLMError`` reaching a caller is final: retries, if the failure was transient, already happened.
 A response truncated at ``max_tokens`` is not an error (see ``LLMResponse.truncated``).
@@ -12,8 +12,8 @@ from factory.errors import FactoryError
 class LLMError(FactoryError):
     """A call failed for good (or, while inside the retry loop, failed transiently).
 
-    ``retryable`` and ``retry_after_s`` are read by the retry loop; ``status`` is the HTTP status when
-    there was one.
+    ``retryable`` and ``retry_after_s`` are read by the retry loop; ``status`` is the HTTP status
+    when there was one.
     """
 
     def __init__(

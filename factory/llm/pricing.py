@@ -67,7 +67,7 @@ class PriceTable(BaseModel):
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, merge_defaults: bool = True) -> PriceTable:
-        """Build a table from config data ``{models: {id: {input, output, ...}}, batch_discount, strict}``.
+        """Build a table from config data: ``{models: {id: {input, output, ...}}, strict, ...}``.
 
         With ``merge_defaults`` the given models override or extend the built-in snapshot.
         """
@@ -95,7 +95,7 @@ class PriceTable(BaseModel):
 
     @classmethod
     def free(cls) -> PriceTable:
-        """A table that prices every model at 0 (self-hosted servers): no warnings, no strictness."""
+        """A table pricing every model at 0 (self-hosted servers): no warnings, never strict."""
         return cls(models={"": ModelPrice(input=0, output=0, cache_write=0, cache_read=0)})
 
     def lookup(self, model: str) -> ModelPrice | None:
@@ -114,7 +114,7 @@ class PriceTable(BaseModel):
             )
 
     def cost_usd(self, model: str, usage: Usage, *, batch: bool = False) -> float:
-        """Return the USD cost of ``usage`` on ``model`` (0 for an unpriced model, see ``strict``)."""
+        """Return the USD cost of ``usage`` on ``model`` (0 if unpriced, see ``strict``)."""
         price = self.lookup(model)
         if price is None:
             self.check(model)

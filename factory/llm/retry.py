@@ -34,14 +34,14 @@ class RetryPolicy(BaseModel):
     jitter: float = Field(default=0.25, ge=0, le=1)
 
     def backoff_s(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Return the wait before retry number ``attempt`` (0-based) when the server gave no hint."""
+        """Return the wait before retry ``attempt`` (0-based) when the server gave no hint."""
         delay = min(self.max_delay_s, self.base_delay_s * (2**attempt))
         # Jitter spreads out clients that failed together so they do not retry in lockstep.
         spread = delay * self.jitter
         return max(0.0, delay + (rng or random).uniform(-spread, spread))
 
     def wait_s(self, error: LLMError, attempt: int) -> float:
-        """Return how long to wait after ``error``: the server's retry-after if given, else backoff."""
+        """Return the wait after ``error``: the server's retry-after if given, else backoff."""
         if error.retry_after_s is not None:
             return min(max(0.0, error.retry_after_s), self.max_retry_after_s)
         return self.backoff_s(attempt)

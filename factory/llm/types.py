@@ -1,4 +1,4 @@
-"""The records that cross the LLM boundary: a request, its response, token usage, the client protocol.
+"""The records crossing the LLM boundary: request, response, token usage, the client protocol.
 
 Everything above this layer (sources, solvers, the run) codes against these names only; which
 provider answered is a detail recorded in ``LLMResponse.provider``.
@@ -73,11 +73,11 @@ class Usage(BaseModel):
 
 
 class LLMResponse(BaseModel):
-    """A completed call. ``stop_reason == "max_tokens"`` means truncated: not an error, callers decide.
+    """A completed call. Truncated (``stop_reason == "max_tokens"``) is not an error.
 
     ``cost_usd`` is what this call cost the current run (0 when served from a cache);
-    ``original_cost_usd`` keeps what it cost when it was first made. ``cost_known`` is False when the
-    price table had no entry for the model (the cost is then 0, not an estimate).
+    ``original_cost_usd`` keeps what it cost when it was first made. ``cost_known`` is False when
+    the price table had no entry for the model (the cost is then 0, not an estimate).
     """
 
     text: str
@@ -105,7 +105,7 @@ class LLMClient(Protocol):
     provider: str
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        """Complete one request, retrying transient failures; raise ``LLMError`` on final failure."""
+        """Complete one request, retrying transient failures; raise ``LLMError`` when final."""
         ...
 
     async def aclose(self) -> None:

@@ -65,7 +65,7 @@ _ERROR_TYPES = {
 
 
 def approx_tokens(text: str) -> int:
-    """Approximate a token count as one token per four characters (at least 1 for non-empty text)."""
+    """Approximate a token count as one token per four characters (rounded up)."""
     return (len(text) + 3) // 4
 
 
@@ -217,7 +217,7 @@ class AnthropicTestServer:
         route: Route = "any",
         error_type: str | None = None,
     ) -> None:
-        """Answer the next ``times`` requests on ``route`` with HTTP ``status`` (queued in order)."""
+        """Answer the next ``times`` requests on ``route`` with HTTP ``status`` (in order)."""
         fault = Fault(
             status=status,
             message=message or f"injected error {status}",
@@ -242,7 +242,7 @@ class AnthropicTestServer:
         error_type: str = "api_error",
         message: str = "Internal server error",
     ) -> None:
-        """Give the next ``times`` batch items whose params match ``when`` the result ``outcome``."""
+        """Give the next ``times`` batch items whose params match ``when`` this ``outcome``."""
         with self._lock:
             self._batch_rules.append(_BatchItemRule(outcome, when, times, error_type, message))
 
@@ -308,7 +308,11 @@ class AnthropicTestServer:
                 blocks += [(b.get("text", ""), "cache_control" in b) for b in content]
         marks = [i for i, (_, cached) in enumerate(blocks) if cached]
         total = sum(approx_tokens(text) for text, _ in blocks)
-        usage = {"input_tokens": total, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        usage = {
+            "input_tokens": total,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
         if not marks:
             return usage
         prefix = blocks[: marks[-1] + 1]
@@ -388,7 +392,8 @@ class AnthropicTestServer:
         for item in batch.requests:
             outcome = self._batch_outcome(item["params"])
             if outcome is None:
-                result: dict[str, Any] = {"type": "succeeded", "message": self._message(item["params"])}
+                message = self._message(item["params"])
+                result: dict[str, Any] = {"type": "succeeded", "message": message}
             elif outcome.outcome == "errored":
                 result = {
                     "type": "errored",
