@@ -1,0 +1,317 @@
+"""Shared by the harness scripts INSIDE the sandbox: report channel, plan, safe value encoding.
+
+Imported before the candidate's code, so every builtin and function used here is
+bound at import time; later monkey-patching of ``builtins``/``json``/``os`` by the
+candidate does not reach these references (a hostile solution can still reach
+this module's memory: see the package docstring for what that means).
+
+Value encoding (``encode``) turns a Python value into JSON-able data without
+calling any method the candidate could have defined: only exact builtin types
+(and a few stdlib ones, read through their base-class slots) are encoded; anything
+else becomes ``{"$t": "opaque", "type": ...}``, which the parent never equals to
+anything. The parent decodes with ``json`` and its own decoder, never ``eval``.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins_mod
+import collections as _collections
+import contextlib
+import decimal as _decimal
+import fractions as _fractions
+import json as _json
+import os as _os
+import sys as _sys
+
+_type = type
+_len = len
+_isinstance = isinstance
+_issubclass = issubclass
+_list = list
+_tuple = tuple
+_dict = dict
+_str = str
+_int = int
+_float = float
+_bool = bool
+_bytes = bytes
+_complex = complex
+_set = set
+_frozenset = frozenset
+_range = range
+_hex = hex
+_iter = iter
+_next = next
+_getattr = getattr
+_BaseException = BaseException
+_StopIteration = StopIteration
+_RecursionError = RecursionError
+_ValueError = ValueError
+_dumps = _json.dumps
+_loads = _json.loads
+_write = _os.write
+_remove = _os.remove
+_exit = _os._exit
+_environ_get = _os.environ.get
+_sys_exc_info = _sys.exc_info
+
+_BUILTINS_SNAPSHOT = _dict(_builtins_mod.__dict__)
+
+MAX_DEPTH = 100
+MAX_ITEMS = 200_000
+MAX_ITER = 100_000
+
+_ITERATOR_TYPES = _frozenset(
+    _type(x)
+    for x in (
+        (i for i in ()),
+        map(abs, ()),
+        filter(None, ()),
+        zip(),
+        reversed([]),
+        enumerate(()),
+        _iter([]),
+        _iter(()),
+        _iter(""),
+        _iter(_set()),
+        _iter(_range(0)),
+        {}.keys(),
+        {}.values(),
+        {}.items(),
+        _iter({}),
+    )
+)
+_DICT_LIKE = _frozenset(
+    {_dict, _collections.OrderedDict, _collections.defaultdict, _collections.Counter}
+)
+
+_NUMPY: dict = {}
+
+
+def prepare_numpy() -> None:
+    """Import numpy before the candidate (when it is used) and keep its exact scalar types."""
+    try:
+        import numpy as np
+    except _BaseException:
+        return
+    _NUMPY["ndarray"] = np.ndarray
+    _NUMPY["tolist"] = np.ndarray.tolist
+    _NUMPY["item"] = np.generic.item
+    _NUMPY["scalars"] = _frozenset(t for t in np.sctypeDict.values() if _isinstance(t, _type))
+
+
+def snapshot_builtins() -> dict:
+    """A copy of the original builtins, for namespaces the test code runs in."""
+    return _dict(_BUILTINS_SNAPSHOT)
+
+
+class _Budget:
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items = 0
+
+
+class EncodeError(Exception):
+    pass
+
+
+def encode(value: object) -> object:
+    """Encode ``value`` as JSON-able tagged data, reading only exact builtin types."""
+    return _enc(value, 0, _Budget())
+
+
+def _tagged(tag: str, v: object) -> dict:
+    return {"$t": tag, "v": v}
+
+
+def _enc(v: object, depth: int, budget: _Budget) -> object:
+    if depth > MAX_DEPTH:
+        raise EncodeError("value nested too deeply")
+    budget.items += 1
+    if budget.items > MAX_ITEMS:
+        raise EncodeError("value too large")
+    t = _type(v)
+    if v is None or t is _bool:
+        return v
+    if t is _int:
+        if -(2**63) < v < 2**63:  # big ints as hex: no str-digits limit either side
+            return v
+        return _tagged("inthex", _hex(v))
+    if t is _float:
+        if v != v or v in (_float("inf"), _float("-inf")):
+            return _tagged("float", _float.__repr__(v))
+        return v
+    if t is _str:
+        return v
+    if t is _list:
+        return [_enc(x, depth + 1, budget) for x in _list.copy(v)]
+    if t is _tuple:
+        return _tagged("tuple", [_enc(x, depth + 1, budget) for x in v])
+    if t in _DICT_LIKE:
+        return _tagged(
+            "dict",
+            [[_enc(k, depth + 1, budget), _enc(x, depth + 1, budget)] for k, x in _dict.items(v)],
+        )
+    if t is _set or t is _frozenset:
+        items = [_enc(x, depth + 1, budget) for x in (_set.copy(v) if t is _set else v)]
+        return _tagged("set" if t is _set else "frozenset", items)
+    if t is _bytes:
+        return _tagged("bytes", _bytes.hex(v))
+    if t is _complex:
+        return _tagged("complex", [_enc(v.real, depth, budget), _enc(v.imag, depth, budget)])
+    if t is _range:
+        return _tagged("range", [v.start, v.stop, v.step])
+    if t is _fractions.Fraction:
+        return _tagged("fraction", [_str(v.numerator), _str(v.denominator)])
+    if t is _decimal.Decimal:
+        return _tagged("decimal", _decimal.Decimal.__str__(v))
+    if t is _collections.deque:
+        return _tagged("deque", [_enc(x, depth + 1, budget) for x in _list(v)])
+    if t in _ITERATOR_TYPES:
+        out = []
+        it = _iter(v)
+        for _ in _range(MAX_ITER):
+            try:
+                out.append(_enc(_next(it), depth + 1, budget))
+            except _StopIteration:
+                return _tagged("iter", out)
+        raise EncodeError("iterator too long")
+    if _NUMPY:
+        if t is _NUMPY["ndarray"]:
+            return _enc(_NUMPY["tolist"](v), depth + 1, budget)
+        if t in _NUMPY["scalars"]:
+            return _enc(_NUMPY["item"](v), depth + 1, budget)
+    # Subclasses of plain types that keep the base equality read as the base type.
+    for base in (_int, _float, _str, _tuple, _list):
+        if _issubclass(t, base) and t is not _bool:
+            eq = _type.__getattribute__(t, "__eq__")
+            if eq is base.__eq__ and _type.__getattribute__(t, "__hash__") is base.__hash__:
+                if base is _int:
+                    return _enc(_int.__add__(v, 0), depth, budget)
+                if base is _float:
+                    return _enc(_float.__float__(v), depth, budget)
+                if base is _str:
+                    return _enc(_str.__str__(v), depth, budget)
+                if base is _tuple:
+                    return _enc(_tuple.__getitem__(v, slice(None)), depth, budget)
+                return _enc(_list.copy(v), depth, budget)
+            break
+    return {"$t": "opaque", "type": _str(_getattr(t, "__qualname__", "?"))[:100]}
+
+
+def decode(obj: object) -> object:
+    """Inverse of :func:`encode` for plain data (used for property-test inputs)."""
+    if _isinstance(obj, _list):
+        return [decode(x) for x in obj]
+    if not _isinstance(obj, _dict):
+        return obj
+    tag, v = obj.get("$t"), obj.get("v")
+    if tag == "tuple":
+        return _tuple(decode(x) for x in v)
+    if tag == "dict":
+        return {decode(k): decode(x) for k, x in v}
+    if tag == "set":
+        return {decode(x) for x in v}
+    if tag == "frozenset":
+        return _frozenset(decode(x) for x in v)
+    if tag == "inthex":
+        return _int(v, 16)
+    if tag == "float":
+        return _float(v)
+    if tag == "bytes":
+        return _bytes.fromhex(v)
+    if tag == "complex":
+        return _complex(decode(v[0]), decode(v[1]))
+    if tag == "range":
+        return _range(*v)
+    if tag == "fraction":
+        return _fractions.Fraction(_int(v[0]), _int(v[1]))
+    if tag == "decimal":
+        return _decimal.Decimal(v)
+    if tag in ("deque", "iter"):
+        return (
+            _collections.deque(decode(x) for x in v) if tag == "deque" else [decode(x) for x in v]
+        )
+    raise _ValueError(f"cannot decode {tag!r}")
+
+
+def describe_exception(exc: BaseException) -> dict:
+    """Type name and a capped message, read without trusting the exception's own methods."""
+    t = _type(exc)
+    try:
+        msg = _str(exc)
+    except _BaseException:
+        msg = "<unprintable>"
+    if _type(msg) is not _str:
+        msg = "<unprintable>"
+    return {"type": _str(_getattr(t, "__name__", "?")), "message": msg[:500]}
+
+
+def is_assertion(exc: BaseException) -> bool:
+    return _type(exc) is AssertionError
+
+
+class Reporter:
+    """Writes JSON lines with the nonce to the report fd (bound before the candidate runs)."""
+
+    def __init__(self, nonce: str) -> None:
+        self._nonce = nonce
+        self._fd = _int(_environ_get("FACTORY_REPORT_FD", "3"))
+
+    def emit(self, event: str, **fields: object) -> None:
+        rec = {"nonce": self._nonce, "event": event, **fields}
+        try:
+            line = _dumps(rec, allow_nan=True)
+        except (_ValueError, TypeError, _RecursionError):
+            rec = {"nonce": self._nonce, "event": event, "unencodable": True}
+            for key in ("step", "i"):
+                if key in fields:
+                    rec[key] = fields[key]
+            line = _dumps(rec)
+        data = (line + "\n").encode("utf-8", "surrogatepass")
+        while data:
+            n = _write(self._fd, data)
+            data = data[n:]
+
+
+def load_plan(path: str = "plan.json") -> dict:
+    """Read the job's plan and delete the file, so the candidate cannot read it from disk."""
+    with open(path, encoding="utf-8") as fh:
+        plan = _loads(fh.read())
+    with contextlib.suppress(OSError):
+        _remove(path)
+    return plan
+
+
+def hard_exit(code: int) -> None:
+    """Leave without running atexit hooks or flushing anything the candidate installed."""
+    for stream in (_sys.__stdout__, _sys.__stderr__):
+        with contextlib.suppress(_BaseException):
+            stream.flush()
+    _exit(code)
+
+
+def import_solution(path: str = "solution.py", name: str = "solution"):
+    """Execute the solution file as module ``name`` and return the module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    _sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def call_each(report: Reporter, fn, inputs: list) -> None:
+    """Call ``fn`` on each encoded input; report each call's encoded value or exception."""
+    for i, item in enumerate(inputs):
+        report.emit("start", i=i)
+        try:
+            args = decode(item["args"])
+            kwargs = {k: decode(x) for k, x in item["kwargs"].items()}
+            value = encode(fn(*args, **kwargs))
+        except _BaseException as exc:
+            report.emit("end", i=i, ok=False, **describe_exception(exc))
+        else:
+            report.emit("end", i=i, ok=True, value=value)
