@@ -75,9 +75,11 @@ def resolve_image() -> str:
     for tag in tags:
         if docker_api.image_exists(tag):
             return tag
-    stale = " (factory-sandbox:latest is from older sources)" if docker_api.image_exists(
-        f"{REPOSITORY}:latest"
-    ) else ""
+    stale = (
+        " (factory-sandbox:latest is from older sources)"
+        if docker_api.image_exists(f"{REPOSITORY}:latest")
+        else ""
+    )
     raise SandboxUnavailable(
         f"the sandbox image {tags[0]} is absent{stale}; fix: {docker_api.BUILD_IMAGE}"
     )
@@ -154,7 +156,8 @@ def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
     variant: Variant
     if mode == "auto":
         variant = "dockerfile" if registry_reachable() else "offline"
-        _log(f"registry {'reachable' if variant == 'dockerfile' else 'unreachable'}: {variant} build")
+        state = "reachable" if variant == "dockerfile" else "unreachable"
+        _log(f"registry {state}: {variant} build")
     else:
         variant = mode
     tag = f"{REPOSITORY}:{digest(variant)}"

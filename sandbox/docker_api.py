@@ -34,6 +34,9 @@ class Problem:
         return f"{self.what}; fix: {self.fix}"
 
 
+NO_DOCKER_CLI = Problem("the docker command is not installed", ENSURE_DOCKER)
+
+
 def _socket_path() -> str | None:
     host = os.environ.get("DOCKER_HOST", "")
     if not host:
@@ -45,13 +48,13 @@ def _socket_path() -> str | None:
 def diagnose_daemon() -> Problem | None:
     """Why Docker cannot be used right now, or None when the daemon answers."""
     if shutil.which("docker") is None:
-        return Problem("the docker command is not installed", ENSURE_DOCKER)
+        return NO_DOCKER_CLI
     host = os.environ.get("DOCKER_HOST")
     where = f"DOCKER_HOST={host}" if host else DEFAULT_SOCKET
     sock = _socket_path()
     if sock is not None:
         if not os.path.exists(sock):
-            fix = f"unset DOCKER_HOST or start that daemon" if host else ENSURE_DOCKER
+            fix = "unset DOCKER_HOST or start that daemon" if host else ENSURE_DOCKER
             return Problem(f"the Docker daemon is not running (no socket at {sock})", fix)
         if not os.access(sock, os.R_OK | os.W_OK):
             return Problem(
@@ -92,7 +95,8 @@ def translate_errors(doing: str) -> Iterator[None]:
     except (SandboxUnavailable, SandboxInfraError):
         raise
     except docker.errors.ImageNotFound as exc:
-        raise SandboxUnavailable(f"image not found while trying to {doing}; fix: {BUILD_IMAGE}") from exc
+        line = f"image not found while trying to {doing}; fix: {BUILD_IMAGE}"
+        raise SandboxUnavailable(line) from exc
     except (requests.exceptions.ConnectionError, FileNotFoundError) as exc:
         problem = diagnose_daemon()
         line = problem.line() if problem else f"cannot reach Docker to {doing}: {_short(exc)}"
@@ -162,7 +166,7 @@ def remove_container(name_or_id: str) -> None:
 def run_cli(args: list[str], doing: str, **kwargs) -> subprocess.CompletedProcess:
     """Run the docker CLI (build, import); a non-zero exit becomes SandboxInfraError."""
     if shutil.which("docker") is None:
-        raise SandboxUnavailable(Problem("the docker command is not installed", ENSURE_DOCKER).line())
+        raise SandboxUnavailable(NO_DOCKER_CLI.line())
     with translate_errors(doing):
         proc = subprocess.run(["docker", *args], **kwargs)
     if proc.returncode != 0:
@@ -170,5 +174,6 @@ def run_cli(args: list[str], doing: str, **kwargs) -> subprocess.CompletedProces
         if problem is not None:
             raise SandboxUnavailable(problem.line())
         tail = (proc.stderr or b"")[-2000:] if isinstance(proc.stderr, bytes) else proc.stderr
-        raise SandboxInfraError(f"docker {args[0]} failed to {doing} (exit {proc.returncode}): {tail}")
+        code = proc.returncode
+        raise SandboxInfraError(f"docker {args[0]} failed to {doing} (exit {code}): {tail}")
     return proc

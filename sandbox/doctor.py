@@ -25,8 +25,10 @@ def check(*, preflight: bool = True, say: Callable[[str], None] = print) -> None
         from sandbox.preflight import run_preflight
 
         run_preflight(pool, force=True)
-    say("ok: preflight proved no network, read-only fs, non-root, no caps, memory/pids/time "
-        "limits and numpy with capped threads")
+    say(
+        "ok: preflight proved no network, read-only fs, non-root, no caps, memory/pids/time "
+        "limits and numpy with capped threads"
+    )
 
 
 def problems() -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import itertools
 import json
 import os
@@ -30,7 +31,14 @@ from sandbox import docker_api
 from sandbox.build import resolve_image
 from sandbox.errors import SandboxError, SandboxInfraError, SandboxUnavailable
 from sandbox.job import Job, JobResult
-from sandbox.limits import LABEL, OWNER_LABEL, ContainerLimits, docker_run_args, owner_alive, owner_id
+from sandbox.limits import (
+    LABEL,
+    OWNER_LABEL,
+    ContainerLimits,
+    docker_run_args,
+    owner_alive,
+    owner_id,
+)
 
 PROTOCOL = 1
 START_TIMEOUT_S = 60.0
@@ -53,7 +61,7 @@ class _Container:
         self.jobs = 0
         self.id = self.name
         self._buf = bytearray()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in wait_closed/kill
         with tempfile.TemporaryDirectory(prefix="factory-sandbox-cid-") as tmp:
             cidfile = os.path.join(tmp, "cid")
             cmd = ["docker", "run", "-i", "--rm", "--sig-proxy=false", "--cidfile", cidfile]
@@ -69,9 +77,7 @@ class _Container:
                     env=_cli_env(),
                 )
             except FileNotFoundError as exc:
-                raise SandboxUnavailable(
-                    docker_api.Problem("the docker command is not installed", docker_api.ENSURE_DOCKER).line()
-                ) from exc
+                raise SandboxUnavailable(docker_api.NO_DOCKER_CLI.line()) from exc
             ready = self._read_message(time.monotonic() + START_TIMEOUT_S)
             if not ready.get("ready") or ready.get("protocol") != PROTOCOL:
                 self.kill()
@@ -98,9 +104,9 @@ class _Container:
                     try:
                         message = json.loads(line)
                     except ValueError as exc:
-                        raise _ContainerFailed(f"protocol garbage from runner: {line[:200]!r}") from exc
+                        raise _ContainerFailed(f"protocol garbage: {line[:200]!r}") from exc
                     if not isinstance(message, dict):
-                        raise _ContainerFailed(f"protocol garbage from runner: {line[:200]!r}")
+                        raise _ContainerFailed(f"protocol garbage: {line[:200]!r}")
                     return message
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -130,10 +136,8 @@ class _Container:
 
     def close(self) -> None:
         """Ask the runner to exit (EOF on its stdin); --rm removes the container."""
-        try:
+        with contextlib.suppress(OSError):
             self._proc.stdin.close()
-        except OSError:
-            pass
 
     def wait_closed(self, timeout: float = 20.0) -> None:
         try:
@@ -146,10 +150,8 @@ class _Container:
     def kill(self) -> None:
         """Remove the container by force and end the CLI process."""
         self.close()
-        try:
+        with contextlib.suppress(SandboxError):
             docker_api.remove_container(self.name)
-        except SandboxError:
-            pass
         try:
             self._proc.kill()
             self._proc.wait(timeout=20)
@@ -313,19 +315,17 @@ class SandboxPool:
         self._jobs.shutdown(wait=True, cancel_futures=True)
         containers = []
         for slot in self._slots:
-            try:
+            # A container that never started needs no stop.
+            with contextlib.suppress(Exception):
                 containers.append(slot.future.result(timeout=START_TIMEOUT_S))
-            except Exception:  # noqa: BLE001 - a container that never started needs no stop
-                pass
         for c in containers:
             c.close()
         for c in containers:
             c.wait_closed()
         for f in self._retired:
-            try:
+            # Best effort; orphans are reaped when the next pool starts.
+            with contextlib.suppress(Exception):
                 f.result(timeout=30)
-            except Exception:  # noqa: BLE001 - best effort; orphans are reaped at next start
-                pass
         self._starter.shutdown(wait=True)
         _live_pools.discard(self)
 

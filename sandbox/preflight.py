@@ -85,8 +85,12 @@ _CHECKS: dict[str, str] = {
 
 def _job(name: str) -> Job:
     timeout = 1.0 if name == "time" else 20.0
-    return Job(files={"check.py": _CHECKS[name]}, argv=["python3", "check.py"], timeout_s=timeout,
-               memory_mb=256 if name == "memory" else 512)
+    return Job(
+        files={"check.py": _CHECKS[name]},
+        argv=["python3", "check.py"],
+        timeout_s=timeout,
+        memory_mb=256 if name == "memory" else 512,
+    )
 
 
 def _failures(pool: SandboxPool, results: dict[str, JobResult]) -> list[str]:

@@ -8,8 +8,9 @@ from sandbox.build import build_image
 from sandbox.doctor import check
 from sandbox.errors import SandboxError
 
-app = typer.Typer(help="Build and check the Docker sandbox that runs generated code.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Build and check the Docker sandbox that runs generated code.", no_args_is_help=True
+)
 
 
 @app.command()

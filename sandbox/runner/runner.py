@@ -17,6 +17,7 @@ stop the runner. PR_SET_DUMPABLE=0 keeps it from ptracing the runner or opening 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -123,7 +124,7 @@ def _exec_child(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None
         os.umask(0o077)
         argv = [str(a) for a in job["argv"]]
         os.execvpe(argv[0], argv, _child_env(job, workdir))
-    except BaseException as exc:  # noqa: BLE001 - report any setup failure as exit 127
+    except BaseException as exc:
         try:
             os.write(2, f"sandbox: cannot start {job.get('argv')!r}: {exc}\n".encode())
         finally:
@@ -202,10 +203,8 @@ def _remove_sysv_ipc() -> None:
 def _leftovers() -> list[str]:
     left = []
     for directory in SCRATCH_DIRS:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             left += [os.path.join(directory, n) for n in os.listdir(directory)]
-        except FileNotFoundError:
-            pass
     return left
 
 
@@ -321,10 +320,8 @@ def run_job(job: dict) -> dict:
     elapsed = time.monotonic() - started
 
     # The main process is gone (or overdue): kill the whole tree and everything it left.
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
     _kill_all()
     if status is None:
         _, status = os.waitpid(pid, 0)
@@ -419,9 +416,10 @@ def main() -> int:
         elif op == "run":
             try:
                 _send(out, {"ok": True, "result": run_job(request["job"])})
-            except Exception as exc:  # noqa: BLE001 - report, the parent recycles us
+            except Exception as exc:
                 tb = traceback.format_exc(limit=-3).replace("\n", " | ")
-                _send(out, {"ok": False, "error": f"runner failed: {type(exc).__name__}: {exc}: {tb}"})
+                error = f"runner failed: {type(exc).__name__}: {exc}: {tb}"
+                _send(out, {"ok": False, "error": error})
                 _cleanup()
             if once:
                 return 0

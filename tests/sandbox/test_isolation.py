@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 
 import pytest
@@ -23,7 +22,11 @@ REPORT = "import json, os\nrep = os.fdopen(int(os.environ['FACTORY_REPORT_FD']),
 
 
 def test_no_network(pool):
-    result = ok(pool.run(py(REPORT + """
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
 import socket
 tried = {}
 for host, port in [("1.1.1.1", 53), ("8.8.8.8", 443), ("deb.debian.org", 80), ("172.17.0.1", 2375)]:
@@ -34,7 +37,10 @@ for host, port in [("1.1.1.1", 53), ("8.8.8.8", 443), ("deb.debian.org", 80), ("
         tried[host] = type(exc).__name__
 ifaces = sorted(name for _, name in socket.if_nameindex())
 rep.write(json.dumps({"tried": tried, "ifaces": ifaces}) + "\\n")
-""")))
+"""
+            )
+        )
+    )
     rec = _record(result)
     assert "connected" not in rec["tried"].values(), rec
     assert rec["ifaces"] == ["lo"]
@@ -42,7 +48,11 @@ rep.write(json.dumps({"tried": tried, "ifaces": ifaces}) + "\\n")
 
 
 def test_read_only_root_and_no_writable_host_mounts(pool):
-    result = ok(pool.run(py(REPORT + """
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
 written = []
 for path in ["/etc/passwd", "/etc/hosts", "/etc/resolv.conf", "/opt/factory-sandbox/runner.py",
              "/usr/lib/x", "/x", "/var/tmp/x", "/home/x", "/proc/1/oom_score_adj"]:
@@ -58,13 +68,20 @@ for line in open("/proc/self/mounts"):
     if "rw" in opts.split(",") and fstype not in ("tmpfs", "proc", "devpts", "mqueue"):
         rw.append((mnt, fstype))
 rep.write(json.dumps({"written": written, "rw_mounts": rw}) + "\\n")
-""")))
+"""
+            )
+        )
+    )
     rec = _record(result)
     assert rec == {"written": [], "rw_mounts": []}
 
 
 def test_work_dir_and_tmp_are_small_writable_tmpfs(pool):
-    result = ok(pool.run(py(REPORT + """
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
 sizes = {}
 for d in ("/work", "/tmp"):
     st = os.statvfs(d)
@@ -72,18 +89,29 @@ for d in ("/work", "/tmp"):
 open("here.txt", "w").write("ok")
 open("/tmp/here.txt", "w").write("ok")
 rep.write(json.dumps({"sizes": sizes, "cwd": os.getcwd()}) + "\\n")
-""")))
+"""
+            )
+        )
+    )
     rec = _record(result)
     assert rec["cwd"] == "/work/job"
     assert all(size <= 64 * 1024 * 1024 for size in rec["sizes"].values()), rec
 
 
 def test_non_root_no_capabilities_no_new_privileges(pool):
-    result = ok(pool.run(py(REPORT + """
-status = dict(l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\\t" in l)
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
+lines = open("/proc/self/status").read().splitlines()
+status = dict(line.split(":\\t", 1) for line in lines if ":\\t" in line)
 keys = ["Uid", "Gid", "CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"]
 rep.write(json.dumps({k: status[k].split()[0] for k in keys}) + "\\n")
-""")))
+"""
+            )
+        )
+    )
     rec = _record(result)
     assert rec["Uid"] != "0" and rec["Gid"] != "0"
     assert {rec[k] for k in ("CapEff", "CapPrm", "CapBnd", "CapAmb")} == {"0000000000000000"}
@@ -93,38 +121,62 @@ rep.write(json.dumps({k: status[k].split()[0] for k in keys}) + "\\n")
 
 def test_no_host_env_reaches_the_child(pool, monkeypatch):
     monkeypatch.setenv("FACTORY_SECRET_TOKEN", "leak-me")
-    result = ok(pool.run(py(
-        "import json, os\nprint(json.dumps(dict(os.environ)))\n", env={"MY_VAR": "mine"}
-    )))
+    result = ok(
+        pool.run(
+            py("import json, os\nprint(json.dumps(dict(os.environ)))\n", env={"MY_VAR": "mine"})
+        )
+    )
     env = json.loads(result.stdout)
     assert "leak-me" not in result.stdout
     assert env["MY_VAR"] == "mine"
-    allowed = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE",
-               "PYTHONUNBUFFERED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-               "NUMEXPR_NUM_THREADS", "FACTORY_REPORT_FD", "MY_VAR"}
+    allowed = {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "LC_ALL",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONUNBUFFERED",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "FACTORY_REPORT_FD",
+        "MY_VAR",
+    }
     assert set(env) <= allowed, set(env) - allowed
 
 
 def test_fork_bomb(pool):
-    result = pool.run(py("""
+    result = pool.run(
+        py(
+            """
 import os
 while True:
     try:
         os.fork()
     except OSError:
         pass
-""", timeout_s=3))
+""",
+            timeout_s=3,
+        )
+    )
     assert result.timed_out and result.signal == signal.SIGKILL
     assert result.recycled
     assert_healthy(pool)
 
 
 def test_memory_bomb_rlimit(pool):
-    result = pool.run(py("""
+    result = pool.run(
+        py(
+            """
 chunks = []
 while True:
     chunks.append(bytearray(16 * 1024 * 1024))
-""", memory_mb=256))
+""",
+            memory_mb=256,
+        )
+    )
     assert result.exit_code not in (0, None) and result.memory_exceeded
     assert "MemoryError" in result.stderr
     assert_healthy(pool)
@@ -132,23 +184,35 @@ while True:
 
 def test_memory_bomb_over_the_container_cap_is_oom_killed(pool):
     # Asks for more than the container's cgroup allows: the OOM killer takes the child only.
-    result = pool.run(py("""
+    result = pool.run(
+        py(
+            """
 chunks = []
 while True:
     chunks.append(b"x" * (32 * 1024 * 1024))
-""", memory_mb=8192, timeout_s=30))
+""",
+            memory_mb=8192,
+            timeout_s=30,
+        )
+    )
     assert result.signal == signal.SIGKILL and result.memory_exceeded and not result.timed_out
     assert_healthy(pool)
 
 
 def test_infinite_loop_ignoring_sigterm_is_killed_at_the_deadline(pool):
-    result = pool.run(py("""
+    result = pool.run(
+        py(
+            """
 import signal, subprocess
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-subprocess.Popen(["python3", "-c", "import signal\\nsignal.signal(15, signal.SIG_IGN)\\nwhile 1: pass"])
+code = "import signal\\nsignal.signal(15, signal.SIG_IGN)\\nwhile 1: pass"
+subprocess.Popen(["python3", "-c", code])
 while True:
     pass
-""", timeout_s=1.0))
+""",
+            timeout_s=1.0,
+        )
+    )
     assert result.timed_out and result.signal == signal.SIGKILL
     assert 1.0 <= result.elapsed_s < 2.5
     assert_healthy(pool)
@@ -156,7 +220,11 @@ while True:
 
 def test_cpu_limit_one_core(pool):
     # Two busy processes for 1 s of wall clock get about 1 s of CPU between them (--cpus 1).
-    result = ok(pool.run(py(REPORT + """
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
 import time, multiprocessing as mp
 def spin(t):
     end = time.time() + t
@@ -166,25 +234,41 @@ ps = [mp.Process(target=spin, args=(1.0,)) for _ in range(2)]
 [p.start() for p in ps]; [p.join() for p in ps]
 t = os.times()
 rep.write(json.dumps({"cpu": t.children_user + t.children_system}) + "\\n")
-""", timeout_s=20)))
+""",
+                timeout_s=20,
+            )
+        )
+    )
     assert _record(result)["cpu"] < 1.5
 
 
 def test_hundred_megabytes_of_output_are_capped(pool):
-    result = ok(pool.run(py("""
+    result = ok(
+        pool.run(
+            py(
+                """
 import sys
 block = "y" * (1 << 20)
 for _ in range(100):
     sys.stdout.write(block)
     sys.stderr.write(block)
-""", max_output_bytes=1_000_000, timeout_s=30)))
+""",
+                max_output_bytes=1_000_000,
+                timeout_s=30,
+            )
+        )
+    )
     assert result.output_truncated
     assert len(result.stdout) == 1_000_000 and len(result.stderr) == 1_000_000
     assert_healthy(pool)
 
 
 def test_disk_filling_loop_hits_the_tmpfs_cap(pool):
-    result = ok(pool.run(py(REPORT + """
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
 import errno
 out = {}
 for d in (".", "/tmp"):
@@ -198,14 +282,20 @@ for d in (".", "/tmp"):
     except OSError as exc:
         out[d] = [n, errno.errorcode.get(exc.errno)]
 rep.write(json.dumps(out) + "\\n")
-""", timeout_s=30)))
+""",
+                timeout_s=30,
+            )
+        )
+    )
     rec = _record(result)
     assert all(n <= 64 and err in ("ENOSPC", "EFBIG") for n, err in rec.values()), rec
     assert_healthy(pool)
 
 
 def test_leftover_processes_and_files_do_not_survive(pool):
-    ok(pool.run(py("""
+    ok(
+        pool.run(
+            py("""
 import os, subprocess
 subprocess.Popen(["sleep", "1000"], start_new_session=True)
 if os.fork() == 0:          # double fork: a daemon reparented to PID 1
@@ -225,13 +315,18 @@ os.chmod("deep", 0)
 import ctypes
 libc = ctypes.CDLL(None)
 libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE | IPC_CREAT
-""")))
+""")
+        )
+    )
     assert_healthy(pool)
 
 
 def test_child_cannot_kill_or_trace_its_runner(pool):
     before = pool.run(py("print('x')"))
-    result = pool.run(py(REPORT + """
+    result = pool.run(
+        py(
+            REPORT
+            + """
 import signal
 out = {}
 for name, sig in [("KILL", signal.SIGKILL), ("TERM", signal.SIGTERM), ("STOP", signal.SIGSTOP),
@@ -252,7 +347,9 @@ out["ptrace"] = ctypes.CDLL(None, use_errno=True).ptrace(16, 1, 0, 0)  # PTRACE_
 rep.write(json.dumps(out) + "\\n")
 rep.flush()
 os.kill(-1, signal.SIGKILL)  # everything it may kill but itself: nothing here
-"""))
+"""
+        )
+    )
     rec = _record(result)
     assert not result.timed_out, result.stderr
     assert rec["ptrace"] == -1
@@ -263,7 +360,9 @@ os.kill(-1, signal.SIGKILL)  # everything it may kill but itself: nothing here
 
 
 def test_stdin_exit_code_and_records(pool):
-    result = pool.run(py("""
+    result = pool.run(
+        py(
+            """
 import json, os, sys
 rep = os.fdopen(int(os.environ["FACTORY_REPORT_FD"]), "w")
 data = sys.stdin.read()
@@ -273,16 +372,23 @@ rep.write("[1, 2]\\n")
 rep.flush()
 print(data.upper(), end="")
 sys.exit(3)
-""", stdin="hello " * 50_000))
+""",
+            stdin="hello " * 50_000,
+        )
+    )
     assert result.exit_code == 3 and result.signal is None
     assert result.stdout == "HELLO " * 50_000
-    assert result.records == [{"test": "a", "ok": True}, {"_malformed": "not json"},
-                              {"_malformed": "[1, 2]"}]
+    assert result.records == [
+        {"test": "a", "ok": True},
+        {"_malformed": "not json"},
+        {"_malformed": "[1, 2]"},
+    ]
     assert not result.timed_out and not result.output_truncated
 
 
 def test_records_are_capped(pool):
-    result = ok(pool.run(py(REPORT + "for i in range(20000):\n    rep.write('{\"i\": %d}\\n' % i)\n")))
+    code = REPORT + "for i in range(20000):\n    rep.write('{\"i\": %d}\\n' % i)\n"
+    result = ok(pool.run(py(code)))
     assert len(result.records) == 10_000 and result.records_truncated
 
 
@@ -292,10 +398,16 @@ def test_missing_command_is_exit_127(pool):
 
 
 def test_numpy_and_pytest_run(pool):
-    result = ok(pool.run(Job(
-        files={"test_x.py": "import numpy as np\n\ndef test_mm():\n    a = np.eye(50)\n"
-                            "    assert (a @ a == a).all()\n"},
-        argv=["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_x.py"],
-        timeout_s=60,
-    )))
+    result = ok(
+        pool.run(
+            Job(
+                files={
+                    "test_x.py": "import numpy as np\n\ndef test_mm():\n    a = np.eye(50)\n"
+                    "    assert (a @ a == a).all()\n"
+                },
+                argv=["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_x.py"],
+                timeout_s=60,
+            )
+        )
+    )
     assert "1 passed" in result.stdout
