@@ -9,7 +9,7 @@ from verifiers.code import harness
 from verifiers.code.asserts import (
     AssertPlan,
     Step,
-    TestCodeError,
+    BrokenTestsError,
     find_check,
     judge,
     last_function_name,
@@ -60,7 +60,7 @@ def check_asserts(solution: str, tests: str, entry_point: str | None, opts: Opti
             Reason.TESTS_FAILED,
             "the tests call check(candidate) but the solution defines no function",
         )
-    except TestCodeError as exc:
+    except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     nonce = new_nonce()
     child_plan = {
@@ -87,6 +87,8 @@ def _outcome(step: Step, start: dict | None, end: dict | None) -> tuple[str, str
         return "crashed", "the program ended during this test"
     if not end.get("ok"):
         kind = "failed" if end.get("assertion") else "error"
+        if end.get("type") == "MemoryError":
+            kind = "memory"
         return kind, f"{end.get('type')}: {end.get('message')}".rstrip(": ")
     if step.kind != "eval":
         return "passed", ""
@@ -141,6 +143,11 @@ def judge_result(plan: AssertPlan, result: Any, nonce: str) -> Verdict:
         step, outcome, message = first_bad
         where = f"line {step.line}: {step.source[:200]}"
         details["first_failure"] = f"{where}: {message}"
+        if outcome == "memory":
+            details["memory_exceeded"] = True
+            return Verdict.fail(
+                Reason.RUNTIME_ERROR, f"memory limit exceeded at {where}", details=details
+            )
         if outcome == "crashed":
             return Verdict.fail(
                 Reason.RUNTIME_ERROR,

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from verifiers.code.values import Iterated, Opaque, short_repr
 
 
-class TestCodeError(ValueError):
+class BrokenTestsError(ValueError):
     """The test code itself is broken (does not parse, has no checks): a reference_error."""
 
 
@@ -114,14 +114,14 @@ def last_function_name(solution: str) -> str | None:
 
 
 def parse_tests(tests: str) -> ast.Module:
-    """Parse and compile test code (compile-time errors count too), or raise TestCodeError."""
+    """Parse and compile test code (compile-time errors count too), or raise BrokenTestsError."""
     try:
         tree = ast.parse(tests)
         compile(tree, "<tests>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
-        raise TestCodeError(f"the test code does not compile: {exc}") from exc
+        raise BrokenTestsError(f"the test code does not compile: {exc}") from exc
     except (MemoryError, RecursionError) as exc:
-        raise TestCodeError("the test code is too deeply nested to compile") from exc
+        raise BrokenTestsError("the test code is too deeply nested to compile") from exc
     return tree
 
 
@@ -169,7 +169,7 @@ def _body_needs_function(body: list[ast.stmt]) -> bool:
 
 
 def plan_asserts(tests: str, *, candidate_names: set[str], entry_point: str | None) -> AssertPlan:
-    """Split assert-style test code into steps (raises TestCodeError on broken tests)."""
+    """Split assert-style test code into steps (raises BrokenTestsError on broken tests)."""
     tree = parse_tests(tests)
     check = find_check(tree)
     steps: list[Step] = []
@@ -214,11 +214,11 @@ def plan_asserts(tests: str, *, candidate_names: set[str], entry_point: str | No
             for node in body:
                 add(node, "check", names)
         if entry_point is None:
-            raise TestCodeError("the tests define check(candidate) but no entry point is known")
+            raise BrokenTestsError("the tests define check(candidate) but no entry point is known")
 
     plan = AssertPlan(tuple(steps), check_param, entry_point)
     if not plan.tests:
-        raise TestCodeError("the test code contains no assertions")
+        raise BrokenTestsError("the test code contains no assertions")
     return plan
 
 

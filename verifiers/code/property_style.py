@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifiers.code import harness
-from verifiers.code.asserts import TestCodeError
+from verifiers.code.asserts import BrokenTestsError
 from verifiers.code.run import (
     PYTHON,
     Options,
@@ -71,34 +71,34 @@ def parse_spec(tests: Any, entry_point: str | None, reference: str | None) -> Pr
         try:
             tests = json.loads(tests)
         except ValueError as exc:
-            raise TestCodeError(f"the property spec is not valid JSON: {exc}") from exc
+            raise BrokenTestsError(f"the property spec is not valid JSON: {exc}") from exc
     if not is_property_spec(tests):
-        raise TestCodeError("a property spec needs 'strategies'")
+        raise BrokenTestsError("a property spec needs 'strategies'")
     strategies = tests["strategies"]
     if isinstance(strategies, Mapping):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in strategies.items()):
-            raise TestCodeError("'strategies' must map argument names to strategy expressions")
+            raise BrokenTestsError("'strategies' must map argument names to strategy expressions")
         strategies = dict(strategies)
     elif isinstance(strategies, list) and all(isinstance(v, str) for v in strategies):
         strategies = list(strategies)
     else:
-        raise TestCodeError("'strategies' must be a dict or list of strategy expressions")
+        raise BrokenTestsError("'strategies' must be a dict or list of strategy expressions")
     entry = tests.get("entry_point") or entry_point
     if not isinstance(entry, str) or not entry.isidentifier():
-        raise TestCodeError("a property spec needs an 'entry_point' function name")
+        raise BrokenTestsError("a property spec needs an 'entry_point' function name")
     try:
         max_examples = int(tests.get("max_examples", 100))
         seed = int(tests.get("seed", 0))
         tol = tests.get("float_tol")
         float_tol = None if tol is None else float(tol)
     except (TypeError, ValueError) as exc:
-        raise TestCodeError(f"bad property spec setting: {exc}") from exc
+        raise BrokenTestsError(f"bad property spec setting: {exc}") from exc
     if not 1 <= max_examples <= MAX_EXAMPLES:
-        raise TestCodeError(f"max_examples must be in 1..{MAX_EXAMPLES}")
+        raise BrokenTestsError(f"max_examples must be in 1..{MAX_EXAMPLES}")
     ref = tests.get("reference_solution") or reference
     setup = tests.get("setup") or ""
     if not isinstance(setup, str):
-        raise TestCodeError("'setup' must be code text")
+        raise BrokenTestsError("'setup' must be code text")
     return PropertySpec(strategies, entry, max_examples, seed, float_tol, setup, ref)
 
 
@@ -213,7 +213,7 @@ def check_property(
 ) -> Verdict:
     try:
         spec = parse_spec(tests, entry_point, reference)
-    except TestCodeError as exc:
+    except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     if not spec.reference:
         return Verdict.fail(Reason.REFERENCE_ERROR, "property tests need a reference solution")

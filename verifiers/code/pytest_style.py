@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from verifiers.code import harness
-from verifiers.code.asserts import TestCodeError, parse_tests
+from verifiers.code.asserts import BrokenTestsError, parse_tests
 from verifiers.code.run import (
     PYTHON,
     Options,
@@ -60,7 +60,7 @@ def _base_name(nodeid: str) -> str:
 def check_pytest(solution: str, tests: str, opts: Options) -> Verdict:
     try:
         tree = parse_tests(tests)
-    except TestCodeError as exc:
+    except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     expected = expected_tests(tree)
     if not expected:

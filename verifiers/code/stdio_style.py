@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifiers.code.asserts import TestCodeError
+from verifiers.code.asserts import BrokenTestsError
 from verifiers.code.compare import first_difference, outputs_match
 from verifiers.code.run import (
     PYTHON,
@@ -34,7 +34,7 @@ def _text(value: Any, what: str) -> str:
         return value
     if isinstance(value, list) and all(isinstance(x, str) for x in value):
         return "\n".join(value) + "\n"
-    raise TestCodeError(f"a stdio case's {what} must be a string, got {type(value).__name__}")
+    raise BrokenTestsError(f"a stdio case's {what} must be a string, got {type(value).__name__}")
 
 
 def parse_cases(tests: Any) -> list[tuple[str, str]]:
@@ -43,7 +43,7 @@ def parse_cases(tests: Any) -> list[tuple[str, str]]:
         try:
             tests = json.loads(tests)
         except ValueError as exc:
-            raise TestCodeError(f"stdio cases are not valid JSON: {exc}") from exc
+            raise BrokenTestsError(f"stdio cases are not valid JSON: {exc}") from exc
     if isinstance(tests, Mapping):
         if "inputs" in tests and "outputs" in tests:  # APPS / CodeContests layout
             tests = [
@@ -53,21 +53,21 @@ def parse_cases(tests: Any) -> list[tuple[str, str]]:
         else:
             tests = tests.get("cases", tests.get("stdio"))
     if not isinstance(tests, Sequence) or isinstance(tests, str):
-        raise TestCodeError("stdio tests must be a list of {'input': ..., 'output': ...} cases")
+        raise BrokenTestsError("stdio tests must be a list of {'input': ..., 'output': ...} cases")
     cases = []
     for case in tests:
         if not isinstance(case, Mapping) or "input" not in case or "output" not in case:
-            raise TestCodeError("each stdio case needs 'input' and 'output'")
+            raise BrokenTestsError("each stdio case needs 'input' and 'output'")
         cases.append((_text(case["input"], "input"), _text(case["output"], "output")))
     if not cases:
-        raise TestCodeError("there are no stdio cases")
+        raise BrokenTestsError("there are no stdio cases")
     return cases
 
 
 def check_stdio(solution: str, tests: Any, opts: Options) -> Verdict:
     try:
         cases = parse_cases(tests)
-    except TestCodeError as exc:
+    except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     listed: list[dict[str, Any]] = []
     details: dict[str, Any] = {"style": "stdio", "tests": listed, "total_tests": len(cases)}

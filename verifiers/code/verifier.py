@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from verifiers.code.assert_style import check_asserts
-from verifiers.code.asserts import TestCodeError, find_check, parse_tests
+from verifiers.code.asserts import BrokenTestsError, find_check, parse_tests
 from verifiers.code.extract import extract_code, has_fence
 from verifiers.code.property_style import check_property, is_property_spec
 from verifiers.code.pytest_style import check_pytest, is_pytest_code
@@ -46,7 +46,7 @@ STYLES = ("auto", "assert", "pytest", "stdio", "property")
 
 
 def detect_style(tests: Any) -> tuple[str, Any]:
-    """(style, tests) for ``style="auto"``; raises TestCodeError for unusable tests."""
+    """(style, tests) for ``style="auto"``; raises BrokenTestsError for unusable tests."""
     if isinstance(tests, str):
         stripped = tests.lstrip()
         if stripped[:1] in ("[", "{"):
@@ -68,7 +68,7 @@ def detect_style(tests: Any) -> tuple[str, Any]:
         if tests and all(isinstance(t, str) for t in tests):
             return "assert", "\n".join(tests)
         return "stdio", list(tests)
-    raise TestCodeError(f"cannot tell the test style of a {type(tests).__name__}")
+    raise BrokenTestsError(f"cannot tell the test style of a {type(tests).__name__}")
 
 
 def _solution_problem(solution: Any) -> Verdict | None:
@@ -106,7 +106,7 @@ def _dispatch(
             style, tests = detect_style(tests)
         elif style in ("assert", "pytest") and isinstance(tests, list | tuple):
             tests = "\n".join(str(t) for t in tests)
-    except TestCodeError as exc:
+    except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     if style in ("assert", "pytest") and not isinstance(tests, str):
         return Verdict.fail(Reason.REFERENCE_ERROR, f"{style} tests must be Python code")

@@ -49,6 +49,13 @@ _RecursionError = RecursionError
 _ValueError = ValueError
 _dumps = _json.dumps
 _loads = _json.loads
+_sorted = sorted
+
+
+def _canonical(item: object) -> str:
+    return _dumps(item, sort_keys=True)
+
+
 _write = _os.write
 _remove = _os.remove
 _exit = _os._exit
@@ -155,6 +162,7 @@ def _enc(v: object, depth: int, budget: _Budget) -> object:
         )
     if t is _set or t is _frozenset:
         items = [_enc(x, depth + 1, budget) for x in (_set.copy(v) if t is _set else v)]
+        items = _sorted(items, key=_canonical)  # a canonical order: sets have none
         return _tagged("set" if t is _set else "frozenset", items)
     if t is _bytes:
         return _tagged("bytes", _bytes.hex(v))

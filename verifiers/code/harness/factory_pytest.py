@@ -14,49 +14,49 @@ _BaseException = BaseException
 
 def main() -> None:
     plan = fc.load_plan()
-    report = fc.Reporter(plan["nonce"])
+    channel = fc.Reporter(plan["nonce"])
     if plan.get("numpy"):
         fc.prepare_numpy()
     import pytest
 
     class Plugin:
-        def pytest_collectreport(self, report_):
-            if report_.failed:
-                report.emit("collect_error", nodeid=report_.nodeid, message=_longrepr(report_))
+        def pytest_collectreport(self, report):
+            if report.failed:
+                channel.emit("collect_error", nodeid=report.nodeid, message=_longrepr(report))
 
         def pytest_collection_finish(self, session):
-            report.emit("collected", ids=[item.nodeid for item in session.items])
+            channel.emit("collected", ids=[item.nodeid for item in session.items])
 
-        def pytest_runtest_logreport(self, report_):
-            outcome = report_.outcome
-            if _getattr(report_, "wasxfail", None) is not None:
+        def pytest_runtest_logreport(self, report):
+            outcome = report.outcome
+            if _getattr(report, "wasxfail", None) is not None:
                 outcome = "xfail"
-            if report_.when == "call" or outcome != "passed":
-                report.emit(
+            if report.when == "call" or outcome != "passed":
+                channel.emit(
                     "test",
-                    nodeid=report_.nodeid,
-                    when=report_.when,
+                    nodeid=report.nodeid,
+                    when=report.when,
                     outcome=outcome,
-                    message="" if outcome == "passed" else _longrepr(report_),
+                    message="" if outcome == "passed" else _longrepr(report),
                 )
 
         def pytest_sessionfinish(self, session, exitstatus):
-            report.emit("done", exitstatus=int(exitstatus))
+            channel.emit("done", exitstatus=int(exitstatus))
 
-    report.emit("import_start")
+    channel.emit("import_start")
     try:
         fc.import_solution()
     except _BaseException as exc:
-        report.emit(
+        channel.emit(
             "import_error", syntax=fc._isinstance(exc, SyntaxError), **fc.describe_exception(exc)
         )
         fc.hard_exit(0)
-    report.emit("import_ok")
+    channel.emit("import_ok")
     args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir=.", plan["test_file"]]
     try:
         pytest.main(args, plugins=[Plugin()])
     except _BaseException as exc:
-        report.emit("crash", **fc.describe_exception(exc))
+        channel.emit("crash", **fc.describe_exception(exc))
     fc.hard_exit(0)
 
 
