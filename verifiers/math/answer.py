@@ -1,0 +1,198 @@
+"""The in-process answer check: extract -> parse -> compare -> Verdict.
+
+:func:`check_answer_inprocess` is what the public
+:func:`verifiers.math.check_answer` runs inside a killable worker process; it
+takes and returns plain picklable values (the Verdict as a dict).
+
+Reasons:
+
+- ``no_answer``: nothing could be extracted from the candidate;
+- ``parse_error``: the extracted answer is not parseable (or is too long);
+- ``reference_error``: the *reference* is not parseable (never a pass, never
+  the candidate's fault);
+- ``wrong_answer`` / ``correct``: the comparison's outcome;
+- ``infra_error``: a bug of ours, with the exception text.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from verifiers.errors import VerifierOptionsError
+from verifiers.math.equivalence import DEFAULT_PROBES, DEFAULT_REL_TOL, equivalent
+from verifiers.math.extract import Extraction, extract_answer
+from verifiers.math.lexer import FUNCTIONS
+from verifiers.math.parse import MAX_LENGTH, MathObject, MathParseError, Text, parse_answer
+from verifiers.verdict import Reason, Verdict
+
+__all__ = [
+    "MAX_RESPONSE_LENGTH",
+    "MathOptions",
+    "check_answer_inprocess",
+    "parse_candidate",
+    "short",
+    "validate_options",
+]
+
+MAX_RESPONSE_LENGTH = 200_000
+_SHORT = 200
+_BARE_MAX = 300
+_MATH_WORDS = FUNCTIONS | {
+    "pi",
+    "inf",
+    "infinity",
+    "or",
+    "and",
+    "oo",
+}  # a candidate without answer markers is tried whole up to this length
+
+
+class MathOptions(BaseModel):
+    """Options of the math checks. Unknown names are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_s: float = Field(default=5.0, gt=0, le=600)
+    memory_mb: int = Field(default=1024, ge=64)
+    rel_tol: float = Field(default=DEFAULT_REL_TOL, ge=0, lt=1)
+    probes: int = Field(default=DEFAULT_PROBES, ge=1, le=50)
+    last_number_fallback: bool = True
+
+
+def validate_options(options: Mapping[str, Any]) -> MathOptions:
+    """Options as a MathOptions; VerifierOptionsError names what is wrong."""
+    try:
+        return MathOptions(**dict(options))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in exc.errors()
+        )
+        known = ", ".join(MathOptions.model_fields)
+        raise VerifierOptionsError(f"bad math options ({problems}); known: {known}") from exc
+
+
+def short(value: Any, limit: int = _SHORT) -> str:
+    """``str(value)`` cut to ``limit`` characters (and safe for huge integers)."""
+    try:
+        text = str(value)
+    except ValueError:  # int -> str conversion limit on enormous integers
+        text = f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_candidate(
+    candidate: Any, opts: MathOptions, details: dict[str, Any]
+) -> MathObject | Verdict:
+    """Extract and parse the candidate's answer, or the failing Verdict.
+
+    Records ``extracted`` and ``rule`` in ``details``.
+    """
+    if not isinstance(candidate, str) or not candidate.strip():
+        return Verdict.fail(Reason.NO_ANSWER, "empty candidate", details=details)
+    if len(candidate) > MAX_RESPONSE_LENGTH:
+        return Verdict.fail(
+            Reason.PARSE_ERROR,
+            f"candidate too long ({len(candidate)} characters, limit {MAX_RESPONSE_LENGTH})",
+            details=details,
+        )
+    ext: Extraction | None = extract_answer(candidate, last_number_fallback=False)
+    bare_error: MathParseError | None = None
+    if ext is None and len(candidate.strip()) <= _BARE_MAX:
+        try:
+            obj = parse_answer(candidate)
+        except MathParseError as exc:
+            bare_error = exc
+        else:
+            if not (isinstance(obj.value, Text) and len(obj.value.text.split()) > 3):
+                details.update(extracted=short(candidate.strip()), rule="bare")
+                return obj  # (a longer run of words is prose, not a word answer)
+    if ext is None and bare_error is not None and not _looks_like_prose(candidate):
+        details.update(extracted=short(candidate.strip()), rule="bare")
+        return Verdict.fail(
+            Reason.PARSE_ERROR, f"cannot parse the answer: {bare_error}", details=details
+        )
+    if ext is None and opts.last_number_fallback:
+        ext = extract_answer(candidate, last_number_fallback=True)
+    if ext is None:
+        return Verdict.fail(Reason.NO_ANSWER, "no answer found in the candidate", details=details)
+    details.update(extracted=short(ext.text), rule=ext.rule)
+    if len(ext.text) > MAX_LENGTH:
+        return Verdict.fail(
+            Reason.PARSE_ERROR,
+            f"answer too long ({len(ext.text)} characters, limit {MAX_LENGTH})",
+            details=details,
+        )
+    try:
+        return parse_answer(ext.text)
+    except MathParseError as exc:
+        return Verdict.fail(Reason.PARSE_ERROR, f"cannot parse the answer: {exc}", details=details)
+
+
+def _looks_like_prose(text: str) -> bool:
+    """Two or more plain words (not LaTeX commands): a sentence, not a bare answer."""
+    words = re.findall(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])", text)
+    return "\n" in text.strip() or sum(w.lower() not in _MATH_WORDS for w in words) >= 2
+
+
+def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
+    details: dict[str, Any] = {}
+    if not isinstance(reference, str):
+        return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string")
+    try:
+        ref = parse_answer(reference)
+    except MathParseError as exc:
+        return Verdict.fail(
+            Reason.REFERENCE_ERROR,
+            f"cannot parse the reference: {exc}",
+            details={"reference": short(reference)},
+        )
+    details["reference_parsed"] = short(ref)
+    cand = parse_candidate(candidate, opts, details)
+    if isinstance(cand, Verdict):
+        return cand
+    details["candidate_parsed"] = short(cand)
+    cmp = equivalent(cand, ref, rel_tol=opts.rel_tol, probes=opts.probes)
+    details.update(method=cmp.method, note=cmp.note)
+    if cmp.equal:
+        return Verdict.ok("equivalent to the reference", details=details)
+    return Verdict.fail(Reason.WRONG_ANSWER, "not equivalent to the reference", details=details)
+
+
+def run_guarded(fn: Any, *args: Any) -> dict[str, Any]:
+    """Run a check, turning any internal exception into an infra_error verdict dict.
+
+    MemoryError is re-raised so the worker reports the memory cap.
+    """
+    start = time.perf_counter()
+    try:
+        verdict = fn(*args)
+    except MemoryError:
+        raise
+    except RecursionError as exc:
+        verdict = Verdict.fail(Reason.INFRA_ERROR, f"internal error: recursion too deep ({exc})")
+    except Exception as exc:  # a bug of ours must not look like a wrong answer
+        verdict = Verdict.fail(
+            Reason.INFRA_ERROR,
+            f"internal error: {type(exc).__name__}: {short(exc, 500)}",
+            details={"exception": type(exc).__name__},
+        )
+    return verdict.model_copy(update={"elapsed_s": time.perf_counter() - start}).model_dump(
+        mode="json"
+    )
+
+
+def check_answer_inprocess(
+    candidate: str, reference: str, options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check ``candidate`` against ``reference`` in this process; the Verdict as a dict.
+
+    Unbounded: call it through :func:`verifiers.math.check_answer`, which runs it
+    in a killable worker, unless the inputs are trusted.
+    """
+    opts = validate_options(options or {})
+    return run_guarded(_check, candidate, reference, opts)

@@ -1,0 +1,497 @@
+"""Decide whether two parsed answers are the same mathematical answer.
+
+:func:`equivalent` is symmetric: ``equivalent(a, b)`` and ``equivalent(b, a)``
+always agree.
+
+Numbers
+    Exact values are compared exactly: integers and rationals by value
+    (``1/2^98`` is not ``1/2^99``, ``100!`` is not ``100!+1``), irrational exact
+    values by ``a - b`` evaluated with SymPy's adaptive precision (a difference
+    below ``1e-40`` of the values' size counts as zero).
+
+Decimals (the tolerance policy)
+    A side written with a decimal literal (``0.5``, ``1.5e3``) is *inexact*.
+    Decimals are stored as exact rationals, so ``0.5`` equals ``1/2`` and
+    ``1.50`` equals ``3/2`` exactly. Otherwise an inexact side matches when the
+    relative difference is at most ``rel_tol`` (default ``1e-6``): ``0.333333``
+    equals ``1/3`` but coarse roundings are rejected (``0.33`` is not ``1/3``,
+    ``3.14`` is not ``\\pi``). Rational-vs-rational tolerance checks are done in
+    exact arithmetic, so the boundary is deterministic.
+
+Symbolic expressions
+    Free symbols are probed: both sides are evaluated at ``probes`` random
+    points (fixed seed, variables drawn from ``(0.1, 3)``, i.e. *positive*
+    reals, so ``\\log(ab) = \\log a + \\log b`` and ``\\sqrt{x^2} = x`` hold)
+    with 50-digit mpmath arithmetic; one clear difference proves inequality.
+    When every probe agrees, a size-guarded ``simplify(a - b) == 0`` is tried
+    to confirm; the method says which decided.
+
+Oversized values
+    Answers holding unevaluated huge powers/factorials (see
+    :mod:`verifiers.math.parse`) are compared structurally only, never evaluated.
+
+Structures
+    - ``x = 2`` (a variable assignment) matches ``2``; ``y = 2x+1`` matches ``2x+1``.
+    - Equations match when their ``lhs - rhs`` have the same free symbols and a
+      constant nonzero ratio (``2x = 4`` is ``x = 2``; ``x-1=0`` is not ``y-2=0``).
+    - Inequalities with one variable become sets (``x > 1`` is ``(1, \\infty)``).
+    - Bare lists of answers (``2, 3``) are multisets: order is free, multiplicity
+      counts. Against a set (``\\{2, 3\\}``) they compare as sets.
+    - Bracketed tuples (``(1, 2)``) compare element-wise in order; against an
+      interval a two-element tuple is read as that interval (``(1,3)`` open,
+      ``[1,3]`` closed). Matrices compare element-wise; a vector matrix matches
+      a tuple of the same entries.
+    - ``50\\%`` matches ``50`` and ``0.5``; ``30^\\circ`` matches ``30`` and ``\\pi/6``.
+      Two percentages (or two degree values) compare by their numbers.
+    - Word answers compare case-insensitively, and never equal a math value.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import sympy
+from sympy import And, Basic, Eq, Expr, FiniteSet, ImmutableMatrix, Interval, Rational
+from sympy.core.relational import Relational
+
+from verifiers.math.parse import MathObject, Seq, Tagged, Text
+
+__all__ = ["Comparison", "NotNumericError", "equivalent", "numeric_value"]
+
+DEFAULT_REL_TOL = 1e-6
+DEFAULT_PROBES = 6
+MAX_SIMPLIFY_OPS = 60
+MAX_ELEMENTS = 200
+_EXACT_DPS = 50
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing two answers: equal or not, how it was decided, why."""
+
+    equal: bool
+    method: str
+    note: str = ""
+
+
+def equivalent(
+    candidate: MathObject,
+    reference: MathObject,
+    *,
+    rel_tol: float = DEFAULT_REL_TOL,
+    probes: int = DEFAULT_PROBES,
+    seed: int = 0,
+) -> Comparison:
+    """Compare a parsed candidate with a parsed reference (symmetric in its arguments)."""
+    ctx = _Context(
+        inexact=candidate.inexact or reference.inexact,
+        oversized=candidate.oversized or reference.oversized,
+        rel_tol=rel_tol,
+        probes=probes,
+        seed=seed,
+    )
+    return ctx.compare(candidate.value, reference.value)
+
+
+class NotNumericError(ValueError):
+    """The expression does not evaluate to a finite number."""
+
+    pass
+
+
+def _is_relation(v: Any) -> bool:
+    return isinstance(v, Relational | And)
+
+
+def _is_assignment(v: Any) -> bool:
+    """``x = <value without x>``."""
+    return isinstance(v, Eq) and isinstance(v.lhs, sympy.Symbol) and v.lhs not in v.rhs.free_symbols
+
+
+def _is_inequality(v: Any) -> bool:
+    if isinstance(v, And):
+        return all(isinstance(a, Relational) and not isinstance(a, Eq) for a in v.args)
+    return isinstance(v, Relational) and not isinstance(v, Eq)
+
+
+def _is_collection(v: Any) -> bool:
+    return isinstance(v, Seq | sympy.Set | ImmutableMatrix)
+
+
+class _Context:
+    def __init__(
+        self, *, inexact: bool, oversized: bool, rel_tol: float, probes: int, seed: int
+    ) -> None:
+        self.inexact = inexact
+        self.oversized = oversized
+        self.rel_tol = rel_tol
+        self.rel_tol_exact = Rational(repr(float(rel_tol)))
+        self.probes = probes
+        self.seed = seed
+
+    # -- dispatch ----------------------------------------------------------------
+    def compare(self, a: Any, b: Any) -> Comparison:
+        if isinstance(a, Text) or isinstance(b, Text):
+            if isinstance(a, Text) and isinstance(b, Text):
+                return Comparison(a.text == b.text, "text")
+            return Comparison(False, "kind", "a word answer against a math answer")
+        if isinstance(a, Tagged) or isinstance(b, Tagged):
+            return self.tagged(a, b)
+        if _is_assignment(a) and not _is_relation(b):
+            return self.compare(a.rhs, b)
+        if _is_assignment(b) and not _is_relation(a):
+            return self.compare(a, b.rhs)
+        if isinstance(a, Eq) and isinstance(b, Eq):
+            return self.equations(a, b)
+        if isinstance(a, Eq) or isinstance(b, Eq):
+            return Comparison(False, "kind", "an equation against a non-equation")
+        if _is_inequality(a) or _is_inequality(b):
+            return self.inequalities(a, b)
+        if _is_relation(a) or _is_relation(b):
+            return Comparison(False, "kind", "unsupported relation")
+        if _is_collection(a) or _is_collection(b):
+            return self.collections(a, b)
+        if isinstance(a, Expr) and isinstance(b, Expr):
+            return self.scalars(a, b)
+        return Comparison(False, "kind", f"cannot compare {type(a).__name__}/{type(b).__name__}")
+
+    def tagged(self, a: Any, b: Any) -> Comparison:
+        if isinstance(a, Tagged) and isinstance(b, Tagged):
+            if a.tag == b.tag:
+                r = self.compare(a.value, b.value)
+                return Comparison(r.equal, f"{a.tag}:{r.method}", r.note)
+            return self.compare(_untag(a), _untag(b))
+        t, other = (a, b) if isinstance(a, Tagged) else (b, a)
+        last = Comparison(False, t.tag, "")
+        for alt in (t.value, _untag(t)):
+            last = self.compare(alt, other)
+            if last.equal:
+                return Comparison(True, f"{t.tag}:{last.method}", last.note)
+        return Comparison(False, f"{t.tag}:{last.method}", last.note)
+
+    # -- relations -------------------------------------------------------------
+    def equations(self, a: Eq, b: Eq) -> Comparison:
+        if _is_assignment(a) and _is_assignment(b) and a.lhs == b.lhs:
+            r = self.compare(a.rhs, b.rhs)
+            return Comparison(r.equal, f"assignment:{r.method}", r.note)
+        p = a.lhs - a.rhs
+        q = b.lhs - b.rhs
+        if p.free_symbols != q.free_symbols:
+            return Comparison(False, "equation", "different variables")
+        if not p.free_symbols:
+            return Comparison(False, "equation", "equations without variables")
+        if self.oversized:
+            return Comparison(bool(sympy.Eq(p, q) is sympy.true), "structural", "oversized")
+        return self.proportional(p, q, positive=False, method="equation")
+
+    def proportional(self, p: Expr, q: Expr, *, positive: bool, method: str) -> Comparison:
+        """Is p == c * q for a constant c != 0 (c > 0 when ``positive``)?"""
+        syms = sorted(p.free_symbols | q.free_symbols, key=str)
+        ratio = None
+        seen = 0
+        for point in self.points(syms, self.probes * 3):
+            try:
+                vp = numeric_value(p.xreplace(point))
+                vq = numeric_value(q.xreplace(point))
+            except NotNumericError:
+                continue
+            if abs(vq) < mpmath.mpf(10) ** -30:
+                if abs(vp) < mpmath.mpf(10) ** -30:
+                    continue
+                return Comparison(False, method, "not proportional")
+            r = vp / vq
+            if ratio is None:
+                if abs(r) < mpmath.mpf(10) ** -30:
+                    return Comparison(False, method, "not proportional")
+                ratio = r
+            elif not self.close(r, ratio):
+                return Comparison(False, method, "not proportional")
+            seen += 1
+            if seen >= self.probes:
+                break
+        if ratio is None:
+            return Comparison(False, method, "could not evaluate")
+        if positive and (abs(ratio.imag) > 1e-20 or ratio.real <= 0):
+            return Comparison(False, method, "reversed direction")
+        return Comparison(True, method, f"lhs-rhs proportional (ratio {mpmath.nstr(ratio, 6)})")
+
+    def inequalities(self, a: Any, b: Any) -> Comparison:
+        sa = _relation_set(a) if _is_inequality(a) else None
+        sb = _relation_set(b) if _is_inequality(b) else None
+        if _is_inequality(a) and _is_inequality(b):
+            fa, fb = a.free_symbols, b.free_symbols
+            if fa != fb:
+                return Comparison(False, "inequality", "different variables")
+            if sa is not None and sb is not None:
+                return self.sets(sa, sb)
+            na, nb = _normal_inequality(a), _normal_inequality(b)
+            if na is None or nb is None or na[1] != nb[1]:
+                return Comparison(False, "inequality", "different kinds of inequality")
+            return self.proportional(na[0], nb[0], positive=True, method="inequality")
+        ineq_set, other = (sa, b) if _is_inequality(a) else (sb, a)
+        if ineq_set is None:
+            return Comparison(False, "inequality", "not a one-variable inequality")
+        other_set = self.as_set(other)
+        if other_set is None:
+            return Comparison(False, "inequality", "an inequality against a non-set")
+        return self.sets(ineq_set, other_set)
+
+    # -- collections -------------------------------------------------------------
+    def as_set(self, v: Any) -> sympy.Set | None:
+        if isinstance(v, sympy.Set):
+            return v
+        if isinstance(v, Seq) and len(v.items) == 2 and v.open + v.close in ("()", "[]"):
+            x, y = v.items
+            if isinstance(x, Expr) and isinstance(y, Expr):
+                try:
+                    return Interval(x, y, left_open=v.open == "(", right_open=v.close == ")")
+                except (TypeError, ValueError):
+                    return None
+        return None
+
+    def collections(self, a: Any, b: Any) -> Comparison:
+        ka, kb = _kind(a), _kind(b)
+        if kb < ka:  # one order per pair of kinds keeps the rules symmetric
+            a, b, ka, kb = b, a, kb, ka
+        pair = (ka, kb)
+        if pair == ("list", "list"):
+            return self.multiset(a.items, b.items)
+        if pair == ("fset", "list"):
+            return self.as_sets(list(a.args), list(b.items))
+        if pair == ("fset", "fset"):
+            return self.as_sets(list(a.args), list(b.args))
+        if pair == ("list", "tuple"):
+            return self.ordered(a.items, b.items)
+        if pair == ("tuple", "tuple"):
+            if (a.open, a.close) != (b.open, b.close):
+                return Comparison(False, "tuple", "different brackets")
+            return self.ordered(a.items, b.items)
+        if pair in (("set", "tuple"), ("fset", "tuple"), ("fset", "set"), ("set", "set")):
+            sa, sb = self.as_set(a), self.as_set(b)
+            if sa is None or sb is None:
+                return Comparison(False, "set", "not comparable as sets")
+            return self.sets(sa, sb)
+        if pair == ("matrix", "matrix"):
+            if a.shape != b.shape:
+                return Comparison(False, "matrix", "different shapes")
+            return self.ordered(list(a), list(b), method="matrix")
+        if pair in (("list", "matrix"), ("matrix", "tuple")):
+            m, s = (a, b) if ka == "matrix" else (b, a)
+            if 1 in m.shape and len(m) == len(s.items):
+                return self.ordered(list(m), s.items, method="vector")
+            return Comparison(False, "matrix", "a matrix against a list")
+        if pair == ("fset", "scalar") and len(a.args) == 1:
+            return self.compare(a.args[0], b)
+        return Comparison(False, "kind", f"{ka} against {kb}")
+
+    def ordered(self, xs: Any, ys: Any, method: str = "ordered") -> Comparison:
+        xs, ys = list(xs), list(ys)
+        if len(xs) != len(ys):
+            return Comparison(False, method, f"{len(xs)} items against {len(ys)}")
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            r = self.compare(x, y)
+            if not r.equal:
+                return Comparison(False, method, f"item {i + 1} differs ({r.method})")
+        return Comparison(True, method)
+
+    def match_matrix(self, xs: list[Any], ys: list[Any]) -> list[list[bool]]:
+        if len(xs) * len(ys) > MAX_ELEMENTS**2:
+            raise NotNumericError("too many elements")
+        return [[self.compare(x, y).equal for y in ys] for x in xs]
+
+    def multiset(self, xs: Any, ys: Any) -> Comparison:
+        xs, ys = list(xs), list(ys)
+        if len(xs) != len(ys):
+            return Comparison(False, "multiset", f"{len(xs)} answers against {len(ys)}")
+        m = self.match_matrix(xs, ys)
+        if _perfect_matching(m):
+            return Comparison(True, "multiset")
+        return Comparison(False, "multiset", "the answers differ")
+
+    def as_sets(self, xs: list[Any], ys: list[Any]) -> Comparison:
+        m = self.match_matrix(xs, ys)
+        if all(any(row) for row in m) and all(
+            any(m[i][j] for i in range(len(xs))) for j in range(len(ys))
+        ):
+            return Comparison(True, "set")
+        return Comparison(False, "set", "the elements differ")
+
+    def sets(self, a: sympy.Set, b: sympy.Set) -> Comparison:
+        if a == b:
+            return Comparison(True, "set", "structural")
+        if isinstance(a, Interval) and isinstance(b, Interval):
+            if (a.left_open, a.right_open) != (b.left_open, b.right_open):
+                return Comparison(False, "interval", "open/closed ends differ")
+            lo = self.compare(a.start, b.start)
+            hi = self.compare(a.end, b.end)
+            return Comparison(lo.equal and hi.equal, "interval")
+        if isinstance(a, FiniteSet) and isinstance(b, FiniteSet):
+            return self.as_sets(list(a.args), list(b.args))
+        if isinstance(a, sympy.Union) and isinstance(b, sympy.Union):
+            if len(a.args) != len(b.args):
+                return Comparison(False, "set", "different number of pieces")
+            m = [[self.sets(x, y).equal for y in b.args] for x in a.args]
+            return Comparison(_perfect_matching(m), "union")
+        if self.oversized:
+            return Comparison(False, "set", "oversized")
+        try:
+            diff = sympy.Union(sympy.Complement(a, b), sympy.Complement(b, a))
+        except Exception as exc:  # SymPy set algebra gives up on some sets
+            return Comparison(False, "set", f"set algebra failed: {exc}")
+        return Comparison(diff is sympy.S.EmptySet, "set", "symmetric difference")
+
+    # -- scalars ---------------------------------------------------------------
+    def scalars(self, a: Expr, b: Expr) -> Comparison:
+        if a == b:
+            return Comparison(True, "structural")
+        if self.oversized:
+            return Comparison(False, "structural", "too large to evaluate; compared structurally")
+        if a.has(sympy.oo, -sympy.oo, sympy.zoo) or b.has(sympy.oo, -sympy.oo, sympy.zoo):
+            return Comparison(False, "structural", "infinite values")
+        free = a.free_symbols | b.free_symbols
+        if not free:
+            return self.numbers(a, b)
+        return self.symbolic(a, b, sorted(free, key=str))
+
+    def numbers(self, a: Expr, b: Expr) -> Comparison:
+        if a.is_Rational and b.is_Rational:
+            if not self.inexact:
+                return Comparison(False, "exact")
+            ok = abs(a - b) <= self.rel_tol_exact * max(abs(a), abs(b))
+            return Comparison(bool(ok), "tolerance", f"rel_tol={self.rel_tol}")
+        try:
+            if self.inexact:
+                va, vb = numeric_value(a), numeric_value(b)
+                return Comparison(self.close(va, vb), "tolerance", f"rel_tol={self.rel_tol}")
+            d = a - b
+            if d == 0:
+                return Comparison(True, "symbolic")
+            if d.is_Rational:
+                return Comparison(False, "exact")
+            vd = numeric_value(d, maxn=500)
+            scale = max(abs(numeric_value(a)), abs(numeric_value(b)), mpmath.mpf(1) / 10**300)
+        except NotNumericError as exc:
+            return Comparison(False, "numeric", f"could not evaluate: {exc}")
+        if abs(vd) <= scale * mpmath.mpf(10) ** -40:
+            return Comparison(True, "numeric", f"equal to {_EXACT_DPS} digits")
+        return Comparison(False, "numeric")
+
+    def symbolic(self, a: Expr, b: Expr, syms: list[sympy.Symbol]) -> Comparison:
+        agreed = 0
+        for point in self.points(syms, self.probes * 3):
+            try:
+                va = numeric_value(a.xreplace(point))
+                vb = numeric_value(b.xreplace(point))
+            except NotNumericError:
+                continue
+            if not self.close(va, vb, exact_tol=mpmath.mpf(10) ** -25):
+                where = ", ".join(
+                    f"{s}={mpmath.nstr(numeric_value(v).real, 5)}" for s, v in point.items()
+                )
+                return Comparison(False, "numeric-probe", f"differ at {where}")
+            agreed += 1
+            if agreed >= self.probes:
+                break
+        small = sympy.count_ops(a) + sympy.count_ops(b) <= MAX_SIMPLIFY_OPS
+        if small and sympy.simplify(a - b) == 0:
+            return Comparison(True, "simplify")
+        if agreed:
+            return Comparison(True, "numeric-probe", f"agree at {agreed} random points")
+        return Comparison(False, "undecided", "could neither evaluate nor simplify")
+
+    # -- numeric helpers ------------------------------------------------------------
+    def points(self, syms: list[sympy.Symbol], n: int) -> list[dict[Basic, Expr]]:
+        rng = random.Random(self.seed)
+        return [{s: sympy.Float(rng.uniform(0.1, 3.0), _EXACT_DPS) for s in syms} for _ in range(n)]
+
+    def close(self, x: Any, y: Any, exact_tol: Any = None) -> bool:
+        tol = mpmath.mpf(self.rel_tol) if self.inexact or exact_tol is None else exact_tol
+        scale = max(abs(x), abs(y))
+        if scale < mpmath.mpf(10) ** -30:
+            return True
+        return bool(abs(x - y) <= tol * scale)
+
+
+def numeric_value(expr: Expr, maxn: int = 100) -> Any:
+    """``expr`` as an mpmath complex at 50 digits; NotNumericError if not a finite number."""
+    try:
+        v = sympy.N(expr, _EXACT_DPS, maxn=maxn)
+        re, im = v.as_real_imag()
+        re, im = sympy.N(re, _EXACT_DPS), sympy.N(im, _EXACT_DPS)
+    except Exception as exc:  # evaluation of arbitrary expressions can fail many ways
+        raise NotNumericError(str(exc)) from exc
+    if not (
+        isinstance(re, sympy.Float | sympy.Integer) and isinstance(im, sympy.Float | sympy.Integer)
+    ):
+        raise NotNumericError(f"not a number: {v}")
+    with mpmath.workdps(_EXACT_DPS):
+        value = mpmath.mpc(mpmath.mpf(sympy.Float(re, _EXACT_DPS)._mpf_),
+                           mpmath.mpf(sympy.Float(im, _EXACT_DPS)._mpf_))  # fmt: skip
+    if not mpmath.isfinite(value):
+        raise NotNumericError("not finite")
+    return value
+
+
+def _untag(t: Tagged) -> Any:
+    if t.tag == "percent":
+        return t.value / 100
+    return t.value * sympy.pi / 180
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, Seq):
+        return "list" if not v.open else "tuple"
+    if isinstance(v, FiniteSet):
+        return "fset"
+    if isinstance(v, sympy.Set):
+        return "set"
+    if isinstance(v, ImmutableMatrix):
+        return "matrix"
+    return "scalar"
+
+
+def _relation_set(v: Any) -> sympy.Set | None:
+    """The solution set of a one-variable inequality (chain), or None."""
+    if len(v.free_symbols) != 1:
+        return None
+    try:
+        (sym,) = v.free_symbols
+        real = sympy.Symbol(sym.name, real=True)
+        return v.xreplace({sym: real}).as_set()
+    except Exception:  # as_set raises NotImplementedError and others for hard cases
+        return None
+
+
+def _normal_inequality(v: Any) -> tuple[Expr, str] | None:
+    """``(e, kind)`` with the inequality meaning ``e > 0`` (kind ``>``) or ``e >= 0``."""
+    if isinstance(v, sympy.StrictLessThan):
+        return v.rhs - v.lhs, ">"
+    if isinstance(v, sympy.StrictGreaterThan):
+        return v.lhs - v.rhs, ">"
+    if isinstance(v, sympy.LessThan):
+        return v.rhs - v.lhs, ">="
+    if isinstance(v, sympy.GreaterThan):
+        return v.lhs - v.rhs, ">="
+    return None
+
+
+def _perfect_matching(m: list[list[bool]]) -> bool:
+    """Is there a perfect matching in the square boolean matrix ``m``? (Kuhn's algorithm)"""
+    n = len(m)
+    if any(len(row) != n for row in m):
+        return False
+    match_of: list[int] = [-1] * n
+
+    def augment(i: int, seen: list[bool]) -> bool:
+        for j in range(n):
+            if m[i][j] and not seen[j]:
+                seen[j] = True
+                if match_of[j] < 0 or augment(match_of[j], seen):
+                    match_of[j] = i
+                    return True
+        return False
+
+    return all(augment(i, [False] * n) for i in range(n))
