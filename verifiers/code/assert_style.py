@@ -8,8 +8,8 @@ from typing import Any
 from verifiers.code import harness
 from verifiers.code.asserts import (
     AssertPlan,
-    Step,
     BrokenTestsError,
+    Step,
     find_check,
     judge,
     last_function_name,
