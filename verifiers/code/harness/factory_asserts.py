@@ -45,7 +45,9 @@ def main() -> None:
     report.emit("import_ok")
 
     ns = {
-        k: v for k, v in _dict.items(module.__dict__) if not (fc._type(k) is str and k[:2] == "__")
+        k: v
+        for k, v in _dict.items(module.__dict__)
+        if not (fc._type(k) is fc._str and k[:2] == "__")
     }
     ns["__builtins__"] = builtins_copy
     ns["__name__"] = "__factory_tests__"

@@ -39,15 +39,22 @@ _complex = complex
 _set = set
 _frozenset = frozenset
 _range = range
+_slice = slice
+_enumerate = enumerate
+_AssertionError = AssertionError
 _hex = hex
 _iter = iter
 _next = next
 _getattr = getattr
+_callable = callable
 _BaseException = BaseException
 _StopIteration = StopIteration
 _RecursionError = RecursionError
 _ValueError = ValueError
 _dumps = _json.dumps
+_quote = _json.encoder.encode_basestring_ascii  # C function: no builtins looked up
+_int_repr = int.__repr__
+_float_repr = float.__repr__
 _loads = _json.loads
 _sorted = sorted
 
@@ -202,7 +209,7 @@ def _enc(v: object, depth: int, budget: _Budget) -> object:
                 if base is _str:
                     return _enc(_str.__str__(v), depth, budget)
                 if base is _tuple:
-                    return _enc(_tuple.__getitem__(v, slice(None)), depth, budget)
+                    return _enc(_tuple.__getitem__(v, _slice(None)), depth, budget)
                 return _enc(_list.copy(v), depth, budget)
             break
     return {"$t": "opaque", "type": _str(_getattr(t, "__qualname__", "?"))[:100]}
@@ -257,7 +264,37 @@ def describe_exception(exc: BaseException) -> dict:
 
 
 def is_assertion(exc: BaseException) -> bool:
-    return _type(exc) is AssertionError
+    return _type(exc) is _AssertionError
+
+
+def to_json(obj: object, depth: int = 0) -> str:
+    """JSON text of plain data, using only references saved before the candidate ran
+    (``json.dumps`` looks up ``isinstance`` & co. in ``builtins`` at call time)."""
+    if depth > MAX_DEPTH + 10:
+        raise _ValueError("too deep")
+    t = _type(obj)
+    if obj is None:
+        return "null"
+    if obj is True:
+        return "true"
+    if obj is False:
+        return "false"
+    if t is _str:
+        return _quote(obj)
+    if t is _int:
+        return _int_repr(obj)
+    if t is _float:
+        if obj != obj:
+            return "NaN"
+        if obj in (_float("inf"), _float("-inf")):
+            return "Infinity" if obj > 0 else "-Infinity"
+        return _float_repr(obj)
+    if t is _list or t is _tuple:
+        return "[" + ",".join([to_json(x, depth + 1) for x in obj]) + "]"
+    if t is _dict:
+        items = [_quote(k) + ":" + to_json(v, depth + 1) for k, v in _dict.items(obj)]
+        return "{" + ",".join(items) + "}"
+    raise TypeError("not JSON data")
 
 
 class Reporter:
@@ -270,13 +307,13 @@ class Reporter:
     def emit(self, event: str, **fields: object) -> None:
         rec = {"nonce": self._nonce, "event": event, **fields}
         try:
-            line = _dumps(rec, allow_nan=True)
+            line = to_json(rec)
         except (_ValueError, TypeError, _RecursionError):
             rec = {"nonce": self._nonce, "event": event, "unencodable": True}
             for key in ("step", "i"):
                 if key in fields:
                     rec[key] = fields[key]
-            line = _dumps(rec)
+            line = to_json(rec)
         data = (line + "\n").encode("utf-8", "surrogatepass")
         while data:
             n = _write(self._fd, data)
@@ -313,7 +350,7 @@ def import_solution(path: str = "solution.py", name: str = "solution"):
 
 def call_each(report: Reporter, fn, inputs: list) -> None:
     """Call ``fn`` on each encoded input; report each call's encoded value or exception."""
-    for i, item in enumerate(inputs):
+    for i, item in _enumerate(inputs):
         report.emit("start", i=i)
         try:
             args = decode(item["args"])

@@ -63,16 +63,16 @@ def main() -> None:
         module = fc.import_solution()
     except BaseException as exc:
         report.emit(
-            "import_error", syntax=isinstance(exc, SyntaxError), **fc.describe_exception(exc)
+            "import_error", syntax=fc._isinstance(exc, SyntaxError), **fc.describe_exception(exc)
         )
         fc.hard_exit(0)
     report.emit("import_ok")
-    fn = getattr(module, plan["entry_point"], None)
-    if not callable(fn):
+    fn = fc._getattr(module, plan["entry_point"], None)
+    if not fc._callable(fn):
         report.emit("entry_missing", name=plan["entry_point"])
         fc.hard_exit(0)
     fc.call_each(report, fn, drawn)
-    report.emit("done", count=len(drawn))
+    report.emit("done", count=fc._len(drawn))
     fc.hard_exit(0)
 
 
