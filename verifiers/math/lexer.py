@@ -137,7 +137,7 @@ _NUM_GROUPED = re.compile(r"\d{1,3}(?:" + _THOUSANDS_ANY + r"\d{3}(?!\d))+")
 _NUM_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3}(?![\d]))+")
 _NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
 _CMD = re.compile(r"\\([A-Za-z]+|.)")
-_SPACE_CMDS = re.compile(r"\\[,;:! ]|~|\\quad\b|\\qquad\b")
+_SPACE_CMDS = re.compile(r"\\\\|\\[,;:! ]|~|\\quad\b|\\qquad\b")
 
 
 def normalize(text: str) -> str:
@@ -150,6 +150,14 @@ def normalize(text: str) -> str:
         if text.startswith(left) and text.endswith(right) and len(text) >= 2 * len(left):
             text = text[len(left) : len(text) - len(right)].strip()
     return text.replace("$", " ")
+
+
+def _space(m: re.Match[str]) -> str:
+    """Replacement for spacing commands; a ``\\\\`` row break is kept."""
+    cmd = m.group(0)
+    if cmd == "\\\\":
+        return cmd
+    return "" if cmd == "\\!" else " "
 
 
 def _split_letters(run: str, pos: int) -> list[Token]:
@@ -244,7 +252,7 @@ def tokenize(text: str) -> list[Token]:
 def _tokenize(text: str, depth: int, base: int) -> list[Token]:
     if depth > 20:
         raise MathParseError("\\text nested too deeply")
-    text = _SPACE_CMDS.sub(lambda m: " " if m.group(0) != "\\!" else "", text)
+    text = _SPACE_CMDS.sub(_space, text)
     tokens: list[Token] = []
     bracket_depth = 0
     i = 0

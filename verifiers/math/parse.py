@@ -336,7 +336,8 @@ class _Parser:
                 if _is_variable_like(lhs):
                     return rhs  # x = (1, 2), (x, y) = (1, 2), S = \{1, 2\}
                 raise MathParseError("an equation between non-expressions")
-            if len(parts) > 2 and not isinstance(_plain(lhs), Symbol):
+            numeric = not any(self.expr(p).free_symbols for p in parts)
+            if numeric or (len(parts) > 2 and not isinstance(_plain(lhs), Symbol)):
                 return rhs  # 6/4 = 3/2: a chain of simplifications, keep the last
             return Eq(self.expr(lhs), self.expr(rhs), evaluate=False)
         if "=" in ops or ("!=" in ops and len(ops) > 1):

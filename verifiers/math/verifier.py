@@ -149,6 +149,46 @@ class MathVerifier:
     def __init__(self, **options: Any) -> None:
         self.options = validate_options(options)
 
+    @classmethod
+    def conformance_cases(cls) -> list[Any]:
+        """Golden cases for :func:`verifiers.testing.run_conformance`."""
+        from verifiers.testing import GoldenCase
+
+        def case(problem: dict[str, Any], candidate: str, expect: str, note: str = "") -> Any:
+            return GoldenCase(problem=problem, candidate=candidate, expect=expect, note=note)
+
+        half = {"reference": "\\frac{1}{2}"}
+        return [
+            case(half, "So the answer is $\\boxed{\\frac12}$.", "pass"),
+            case(half, "0.5", "pass", "decimal equals the fraction"),
+            case({"reference": "1000"}, "1\\,000", "pass", "thousands separator"),
+            case({"reference": "x=2"}, "The answer is 2.", "pass", "assignment form"),
+            case({"reference": "(1,3]"}, "1 < x \\le 3", "pass", "inequality as interval"),
+            case({"reference": "\\{1,2\\}"}, "\\boxed{2, 1}", "pass"),
+            case(
+                {"check": {"kind": "substitution", "equations": "x^2-5x+6=0"}},
+                "x = 2 or x = 3",
+                "pass",
+            ),
+            case(
+                {"check": {"kind": "antiderivative", "integrand": "2x", "variable": "x"}},
+                "x^2 + C",
+                "pass",
+            ),
+            case(half, "\\boxed{\\frac{1}{3}}", "fail"),
+            case({"reference": "2"}, "\\pm 2", "fail", "plus-minus is two answers"),
+            case({"reference": "y-2=0"}, "x-1=0", "fail", "different variables"),
+            case({"reference": "\\frac{1}{2^{99}}"}, "\\frac{1}{2^{98}}", "fail"),
+            case({"reference": "5"}, "I don't know", "fail", "no answer"),
+            case({"reference": "5"}, "10**10**10**10", "fail", "oversized"),
+            case(
+                {"check": {"kind": "substitution", "equations": "x^2-5x+6=0"}}, "x = 4", "fail"
+            ),
+            case({"reference": "\\frac{1}{"}, "1", "unverifiable", "bad reference"),
+            case({}, "1", "unverifiable", "no reference"),
+            case({"check": {"kind": "nonsense"}}, "1", "unverifiable", "unknown check"),
+        ]
+
     def verify(self, problem: Mapping[str, Any], candidate: str) -> Verdict:
         start = time.perf_counter()
         opts = self.options
