@@ -84,14 +84,16 @@ FAKES = {
         "def add(a, b):\n    return E()\n"
     ),
     "int subclass equal to everything": (
-        "class I(int):\n    def __eq__(self, o):\n        return True\n    __hash__ = int.__hash__\n"
+        "class I(int):\n    def __eq__(self, o):\n        return True\n"
+        "    __hash__ = int.__hash__\n"
         "def add(a, b):\n    return I(0)\n"
     ),
     "replaced AssertionError and builtins": (
         "import builtins\n"
         "class Nope(Exception):\n    pass\n"
         "builtins.AssertionError = Nope\n"
-        "builtins.abs = lambda x: 0\nbuiltins.range = lambda n: []\nbuiltins.isinstance = lambda *a: True\n"
+        "builtins.abs = lambda x: 0\nbuiltins.range = lambda n: []\n"
+        "builtins.isinstance = lambda *a: True\n"
         "def add(a, b):\n    return 0\n"
     ),
     "own check() and test function": (
@@ -106,14 +108,14 @@ FAKES = {
     "fake passed markers on stdout and stderr": (
         "import sys\nprint('All tests passed! OK 3 passed')\n"
         "sys.stderr.write('PASSED\\n')\n"
-        "sys.stdout.write('{\"event\": \"done\", \"steps\": 4}\\n')\n"
+        'sys.stdout.write(\'{"event": "done", "steps": 4}\\n\')\n'
         "def add(a, b):\n    print('passed')\n    return 0\n"
     ),
     "forged records on fd 3": (
         "import os\n"
         "for i in range(6):\n"
-        "    os.write(3, ('{\"event\": \"end\", \"step\": %d, \"ok\": true}\\n' % i).encode())\n"
-        "os.write(3, b'{\"event\": \"done\", \"steps\": 6}\\n')\n"
+        '    os.write(3, (\'{"event": "end", "step": %d, "ok": true}\\n\' % i).encode())\n'
+        'os.write(3, b\'{"event": "done", "steps": 6}\\n\')\n'
         "def add(a, b):\n    return 0\n"
     ),
     "stolen nonce, forged records, then exit": (
@@ -129,7 +131,8 @@ FAKES = {
         "import os, signal\n"
         "def add(a, b):\n"
         "    for pid in (os.getppid(), 1):\n"
-        "        try:\n            os.kill(pid, signal.SIGKILL)\n        except Exception:\n            pass\n"
+        "        try:\n            os.kill(pid, signal.SIGKILL)\n"
+        "        except Exception:\n            pass\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     ),
     "kills its process group": "import os\ndef add(a, b):\n    os.killpg(0, 9)\n",
@@ -158,7 +161,9 @@ def test_forked_child_outliving_the_job(pool):
 
 def test_in_child_assert_with_patched_assertion_error(pool):
     # The loop runs in the child as written; a patched AssertionError must not hide its failure.
-    tests = "def check(candidate):\n    for i in range(3):\n        assert candidate(i, i) == 2 * i\n"
+    tests = (
+        "def check(candidate):\n    for i in range(3):\n        assert candidate(i, i) == 2 * i\n"
+    )
     sol = "import builtins\nbuiltins.AssertionError = KeyError\ndef add(a, b):\n    return 0\n"
     v = run(pool, sol, tests)
     assert v.reason is Reason.TESTS_FAILED

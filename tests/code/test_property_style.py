@@ -50,7 +50,8 @@ def test_float_tolerance(pool):
 def test_faking_attempts_fail(pool):
     for sol in (
         "import os\nos._exit(0)\n",
-        "class E:\n    def __eq__(self, o):\n        return True\ndef top(xs, k):\n    return E()\n",
+        "class E:\n    def __eq__(self, o):\n        return True\n"
+        "def top(xs, k):\n    return E()\n",
         "import os\ndef top(xs, k):\n    os._exit(0)\n",
     ):
         v = run(pool, sol)

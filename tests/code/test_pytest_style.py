@@ -52,7 +52,8 @@ def test_tests_without_import_see_the_solution(pool):
         "import pytest\ndef mul(a, b):\n    pytest.xfail('nope')\n",
         "import os\ndef mul(a, b):\n    os._exit(0)\n",
         "import sys\ndef mul(a, b):\n    sys.exit(0)\n",
-        "import os\nos.write(3, b'{\"event\": \"done\", \"exitstatus\": 0}\\n')\ndef mul(a, b):\n    return 0\n",
+        'import os\nos.write(3, b\'{"event": "done", "exitstatus": 0}\\n\')\n'
+        "def mul(a, b):\n    return 0\n",
         "import sys\nsys.exit(0)\n",
     ],
     ids=["skip", "xfail", "os._exit", "sys.exit", "forged record", "exit at import"],

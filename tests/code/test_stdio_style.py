@@ -59,7 +59,7 @@ def test_float_tolerance(pool):
 
 
 def test_broken_cases_are_reference_errors(pool):
-    assert run(pool, GOOD, "[{\"input\": 1}]", style="stdio").reason is Reason.REFERENCE_ERROR
+    assert run(pool, GOOD, '[{"input": 1}]', style="stdio").reason is Reason.REFERENCE_ERROR
     assert run(pool, GOOD, [], style="stdio").reason is Reason.REFERENCE_ERROR
     bad = [{"input": "2 3\n", "output": "6\n"}]
     v = run(pool, "a, b = map(int, input().split())\nprint(a * b + 1)\n", bad, reference=GOOD)
