@@ -142,7 +142,10 @@ def list_containers(label: str) -> list[dict[str, str]]:
     try:
         with translate_errors("list sandbox containers"):
             found = cli.containers.list(all=True, filters={"label": label})
-            return [{"id": c.id, "name": c.name, **c.labels} for c in found]
+            return [
+                {"id": c.id, "name": c.name, "image": c.attrs["Config"]["Image"], **c.labels}
+                for c in found
+            ]
     finally:
         cli.close()
 

@@ -78,10 +78,13 @@ class _Container:
                 )
             except FileNotFoundError as exc:
                 raise SandboxUnavailable(docker_api.NO_DOCKER_CLI.line()) from exc
-            ready = self._read_message(time.monotonic() + START_TIMEOUT_S)
-            if not ready.get("ready") or ready.get("protocol") != PROTOCOL:
+            try:
+                ready = self._read_message(time.monotonic() + START_TIMEOUT_S)
+                if not ready.get("ready") or ready.get("protocol") != PROTOCOL:
+                    raise _ContainerFailed(f"runner protocol mismatch: {ready}")
+            except BaseException:
                 self.kill()
-                raise _ContainerFailed(f"runner protocol mismatch: {ready}")
+                raise
             try:
                 with open(cidfile) as f:
                     self.id = f.read().strip()[:12] or self.name
