@@ -184,3 +184,25 @@ def test_correct_solution_that_patches_builtins_still_passes(pool):
     )
     v = run(pool, sol)
     assert v.passed, v.message
+
+
+def test_numpy_values_and_mixed_assert_forms(pool):
+    tests = """
+import math
+
+METADATA = {"author": "jt", "dataset": "test"}
+
+
+def check(candidate):
+    assert candidate([1.0, 2.0, 3.0]) == [2.0, 4.0, 6.0]
+    assert abs(candidate([0.1])[0] - 0.2) < 1e-9
+    assert math.isclose(sum(candidate([1, 2])), 6)
+    assert len(candidate([])) == 0
+    assert candidate([5]) != [11]
+"""
+    sol = "import numpy as np\ndef double(xs):\n    return np.array(xs, dtype=float) * 2\n"
+    v = run(pool, sol, tests, entry_point="double")
+    assert v.passed, v.message
+    assert {t["mode"] for t in v.details["tests"]} == {"split"}
+    sol = "import numpy as np\ndef double(xs):\n    return np.float64(len(xs))\n"
+    assert run(pool, sol, tests, entry_point="double").reason is Reason.TESTS_FAILED
