@@ -38,7 +38,12 @@ from pydantic import (
 from factory.errors import FactoryError, SpecError
 from factory.problem import Problem
 from factory.sources.base import SourceContext
-from factory.sources.registry import available_sources, build_source, options_model
+from factory.sources.registry import (
+    available_sources,
+    build_source,
+    get_source_class,
+    options_model,
+)
 from verifiers.errors import VerifierError
 from verifiers.registry import available_verifiers
 
@@ -300,13 +305,14 @@ class SourceSpec(_Strict):
     @classmethod
     def _registered(cls, kind: str) -> str:
         try:
-            known = available_sources()
+            get_source_class(kind)
         except SpecError as exc:
-            raise ValueError(str(exc)) from None
-        if kind not in known:
+            known = available_sources()
+            if kind in known:  # registered, but broken: say so as the registry does
+                raise ValueError(str(exc)) from None
             raise ValueError(
                 f"unknown source kind {kind!r}{_close(kind, known)}; known: {', '.join(known)}"
-            )
+            ) from None
         return kind
 
     @field_validator("options")
@@ -579,8 +585,6 @@ class Spec(_Strict):
 
 
 def _source_class_or_none(kind: str) -> type | None:
-    from factory.sources.registry import get_source_class
-
     try:
         return get_source_class(kind)
     except SpecError:
@@ -790,6 +794,8 @@ def _describe(error: dict[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
             "less_than_equal": "at most",
             "less_than": "less than",
         }[kind]
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # pydantic reports gt=0 as 0.0
         return loc, f"must be {word} {limit} (got {_show(got)})"
     if kind in _TYPE_WORDS:
         return loc, f"must be {_TYPE_WORDS[kind]} (got {_show(got)})"
@@ -830,6 +836,8 @@ def format_validation_error(
 
 def parse_spec(data: Any, path: Path | str = "<spec>", node: yaml.Node | None = None) -> Spec:
     """Validate already-parsed spec data; SpecError names ``path`` and each bad field."""
+    if data is None:
+        raise SpecError(f"{path}: the spec is empty; see problem_specs/README.md for the fields")
     if not isinstance(data, dict):
         raise SpecError(
             f"{path}: a spec must be a YAML mapping of fields (name, version, ...), "

@@ -23,6 +23,9 @@ ENTRY_POINT_GROUP = "factory.sources"
 _OWN_DISTRIBUTION = "factory"
 
 _registered: dict[str, type] = {}
+# Entry points already imported, by kind and entry-point value: scanning every installed
+# distribution costs tens of milliseconds, and specs look their source up several times.
+_loaded: dict[str, tuple[str, type]] = {}
 
 
 def register_source(name: str, source_cls: type) -> None:
@@ -72,6 +75,8 @@ def get_source_class(kind: str) -> type:
     """The class registered for ``kind``; SpecError names the known kinds if there is none."""
     if kind in _registered:
         return _registered[kind]
+    if kind in _loaded:
+        return _loaded[kind][1]
     eps = _entry_points()
     if kind not in eps:
         known = ", ".join(available_sources()) or "none"
@@ -89,6 +94,7 @@ def get_source_class(kind: str) -> type:
             f"source plugin {kind!r} ({ep.value}) is not a source class (needs an Options "
             "pydantic model and a problems() or parse_response() method)"
         )
+    _loaded[kind] = (ep.value, loaded)
     return loaded
 
 
