@@ -457,7 +457,3 @@ def _guard_binop(op: ast.operator, left: Any, right: Any) -> None:
             big = isinstance(seq, str | bytes | list | tuple) and isinstance(n, int)
             if big and len(seq) * max(n, 0) > _MAX_SEQ:
                 raise JudgeError("sequence repeat too large to evaluate")
-
-
-def describe_step(step: Step) -> str:
-    return f"line {step.line}: {step.source[:200]}"

@@ -269,8 +269,8 @@ class UnitTestVerifier:
     Problem keys: ``tests`` (code, list of asserts, stdio cases, or a property spec),
     or ``stdio``/``cases`` (stdio cases) or ``property`` (a property spec);
     optional ``entry_point``, ``style``, ``reference_solution``, ``timeout_s``,
-    ``float_tol``. The candidate is code, or a full LLM response from which the
-    last fenced python block is taken.
+    ``float_tol``, ``test_setup_code`` (MBPP; prepended to code tests). The
+    candidate is code, or a full LLM response whose last fenced python block is taken.
 
     Options: ``timeout_s`` (10), ``memory_mb`` (512), ``style`` ("auto"),
     ``pool`` (a SandboxPool; default: the process-wide pool), ``float_tol``.
@@ -311,6 +311,12 @@ class UnitTestVerifier:
             return verdict.stamped(
                 verifier=NAME, version=VERSION, elapsed_s=time.perf_counter() - started
             )
+        setup = problem.get("test_setup_code")  # MBPP: code to run before the asserts
+        if isinstance(setup, str) and setup.strip():
+            if isinstance(tests, list | tuple) and all(isinstance(t, str) for t in tests):
+                tests = "\n".join(tests)
+            if isinstance(tests, str):
+                tests = setup + "\n" + tests
         opts = self.options
         style = problem.get("style") or opts.get("style", "auto")
         if "stdio" in problem and "tests" not in problem and style == "auto":
