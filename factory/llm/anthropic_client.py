@@ -27,7 +27,17 @@ def build_message_params(request: LLMRequest) -> dict[str, Any]:
 
     ``cache_control`` goes on the system block and on the last few-shot message, so everything up
     to the end of the few-shot examples is one cached prefix shared by all problems.
+
+    No sampling parameters are sent: API version 2026-10-21 (the SDK 2.x default) answers 400 to
+    ``temperature``/``top_p``/``top_k`` at any value, so a request asking for a temperature other
+    than the default 1.0 is refused here, before it costs anything.
     """
+    if request.temperature != 1.0:
+        raise LLMError(
+            f"temperature={request.temperature} cannot be sent to the Anthropic API: API version "
+            "2026-10-21 rejects sampling parameters; use the default temperature 1.0 for "
+            f"Anthropic models (sample_index tells samples apart) ({request.describe()})"
+        )
     messages: list[dict[str, Any]] = []
     for i, message in enumerate([*request.few_shot, *request.messages]):
         block: dict[str, Any] = {"type": "text", "text": message.content}
@@ -37,7 +47,6 @@ def build_message_params(request: LLMRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
         "messages": messages,
     }
     if request.system:

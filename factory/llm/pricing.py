@@ -1,13 +1,14 @@
 """USD prices per million tokens, and the cost of one call from its token usage.
 
-The defaults are a snapshot of Anthropic's published list prices (platform.claude.com pricing page,
-read 2026-11); prices change, so override them from config (``PriceTable.from_yaml``) rather than
+The defaults are a snapshot of Anthropic's published list prices (see ``DEFAULT_PRICES``);
+prices change, so override them from config (``PriceTable.from_yaml``) rather than
 trusting this file for billing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from factory.llm.types import Usage
 
 log = logging.getLogger(__name__)
 
+# "claude-haiku-4-5-20251001" and "claude-3-5-haiku-latest" are priced as their base id.
+_ALIAS_SUFFIX = re.compile(r"-(\d{8}|latest)$")
+
 
 class ModelPrice(BaseModel):
     """USD per million tokens for one model."""
@@ -30,25 +34,38 @@ class ModelPrice(BaseModel):
     cache_read: float = Field(ge=0)
 
 
-def _claude(input_: float, output: float) -> ModelPrice:
-    # Anthropic prices cache writes (5 min TTL) at 1.25x input and cache reads at 0.1x input.
+def _price(input_: float, output: float, read_multiplier: float) -> ModelPrice:
+    # 5-minute cache writes cost 1.25x input on every Claude model; the cache-read discount varies.
     return ModelPrice(
-        input=input_, output=output, cache_write=input_ * 1.25, cache_read=input_ * 0.1
+        input=input_, output=output, cache_write=input_ * 1.25, cache_read=input_ * read_multiplier
     )
 
 
-# Snapshot of list prices (USD / MTok). Keys are model-id prefixes: "claude-sonnet-4-5" also prices
-# dated ids such as "claude-sonnet-4-5-20250929". Override from config; do not edit for one run.
+# Snapshot of list prices in USD per million tokens, read 2026-11 from platform.claude.com's pricing
+# and model pages (the 0.05x cache reads of the 5.5 models come from a secondary summary; verify).
+# Keys are base model ids; "claude-haiku-4-5" also prices "claude-haiku-4-5-20251001".
+# Override from config (PriceTable.from_yaml) rather than editing this table for one run.
 DEFAULT_PRICES: dict[str, ModelPrice] = {
-    "claude-opus-4-5": _claude(5.0, 25.0),
-    "claude-opus-4-1": _claude(15.0, 75.0),
-    "claude-opus-4-0": _claude(15.0, 75.0),
-    "claude-opus-4": _claude(15.0, 75.0),
-    "claude-sonnet-4-5": _claude(3.0, 15.0),
-    "claude-sonnet-4-0": _claude(3.0, 15.0),
-    "claude-sonnet-4": _claude(3.0, 15.0),
-    "claude-3-7-sonnet": _claude(3.0, 15.0),
-    "claude-haiku-4-5": _claude(1.0, 5.0),
+    "claude-fable-5-1": _price(10.0, 50.0, 0.025),
+    "claude-fable-5": _price(10.0, 50.0, 0.1),
+    "claude-opus-5-5": _price(4.0, 20.0, 0.05),
+    "claude-opus-5": _price(5.0, 25.0, 0.1),
+    "claude-opus-4-8": _price(5.0, 25.0, 0.1),
+    "claude-opus-4-7": _price(5.0, 25.0, 0.1),
+    "claude-opus-4-6": _price(5.0, 25.0, 0.1),
+    "claude-opus-4-5": _price(5.0, 25.0, 0.1),
+    "claude-opus-4-1": _price(15.0, 75.0, 0.1),
+    "claude-opus-4-0": _price(15.0, 75.0, 0.1),
+    "claude-opus-4": _price(15.0, 75.0, 0.1),
+    "claude-sonnet-5-5": _price(2.0, 10.0, 0.05),
+    "claude-sonnet-5": _price(2.0, 10.0, 0.1),
+    "claude-sonnet-4-6": _price(3.0, 15.0, 0.1),
+    "claude-sonnet-4-5": _price(3.0, 15.0, 0.1),
+    "claude-sonnet-4-0": _price(3.0, 15.0, 0.1),
+    "claude-sonnet-4": _price(3.0, 15.0, 0.1),
+    # Haiku 5.5 is tiered by prompt length; this is the <= 100k-token tier.
+    "claude-haiku-5-5": _price(0.10, 0.50, 0.1),
+    "claude-haiku-4-5": _price(1.0, 5.0, 0.1),
     "claude-3-5-haiku": ModelPrice(input=0.8, output=4.0, cache_write=1.0, cache_read=0.08),
     "claude-3-haiku": ModelPrice(input=0.25, output=1.25, cache_write=0.30, cache_read=0.03),
 }
@@ -64,6 +81,7 @@ class PriceTable(BaseModel):
     models: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     batch_discount: float = Field(default=0.5, gt=0, le=1)  # multiplier on batch prices
     strict: bool = False
+    free_all: bool = False  # every model costs 0 and counts as priced (self-hosted servers)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, merge_defaults: bool = True) -> PriceTable:
@@ -96,14 +114,20 @@ class PriceTable(BaseModel):
     @classmethod
     def free(cls) -> PriceTable:
         """A table pricing every model at 0 (self-hosted servers): no warnings, never strict."""
-        return cls(models={"": ModelPrice(input=0, output=0, cache_write=0, cache_read=0)})
+        return cls(models={}, free_all=True)
 
     def lookup(self, model: str) -> ModelPrice | None:
-        """Return the price of ``model``: an exact entry, else the longest matching prefix."""
+        """Return the price of ``model``: its own entry, or its base id's for a dated/latest alias.
+
+        Only a date or ``-latest`` suffix is stripped, so an unknown newer model (say
+        ``claude-opus-4-9``) is unpriced rather than silently priced as ``claude-opus-4``.
+        """
+        if self.free_all:
+            return _FREE
         if model in self.models:
             return self.models[model]
-        matches = [key for key in self.models if model.startswith(key)]
-        return self.models[max(matches, key=len)] if matches else None
+        base = _ALIAS_SUFFIX.sub("", model)
+        return self.models.get(base)
 
     def check(self, model: str) -> None:
         """Raise ``LLMError`` if the table is strict and ``model`` has no price."""
@@ -129,6 +153,7 @@ class PriceTable(BaseModel):
         return total * (self.batch_discount if batch else 1.0)
 
 
+_FREE = ModelPrice(input=0, output=0, cache_write=0, cache_read=0)
 _warned: set[str] = set()
 
 

@@ -16,7 +16,9 @@ Served routes:
 Answers come from ``responder(request_json) -> str | dict`` (a dict may set ``text``,
 ``stop_reason`` and ``output_tokens``). Output longer than the request's ``max_tokens`` is cut and
 reported as ``stop_reason: "max_tokens"``, as a real model would. Token counts are approximated
-as one token per four characters.
+as one token per four characters. Like API version 2026-10-21 (sent by SDK 2.x), ``temperature``,
+``top_p`` and ``top_k`` are refused with a 400 unless the request says ``anthropic-version:
+2023-06-01``.
 
 Faults are injected with ``fail_next`` (HTTP errors such as 429 with retry-after, 529, 500, the
 "credit balance is too low" 400), ``delay_s`` (slow responses) and ``fail_batch_items`` (per-request
@@ -128,6 +130,7 @@ class _Batch:
     requests: list[dict[str, Any]]
     created_at: datetime
     ready_at: float  # monotonic time when processing ends
+    api_version: str | None = None
     status: str = "in_progress"
     ended_at: datetime | None = None
     cancel_initiated_at: datetime | None = None
@@ -367,7 +370,9 @@ class AnthropicTestServer:
             },
         }
 
-    def _create_batch(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _create_batch(
+        self, body: dict[str, Any], api_version: str | None
+    ) -> tuple[int, dict[str, Any]]:
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
             return 400, _error_body(400, "requests: expected a non-empty list")
@@ -380,6 +385,7 @@ class AnthropicTestServer:
             requests=requests,
             created_at=now,
             ready_at=time.monotonic() + self.batch_processing_s,
+            api_version=api_version,
         )
         with self._lock:
             self._batches[batch.id] = batch
@@ -391,6 +397,9 @@ class AnthropicTestServer:
         results = []
         for item in batch.requests:
             outcome = self._batch_outcome(item["params"])
+            problem = _sampling_param_error(item["params"], batch.api_version)
+            if problem:
+                outcome = _BatchItemRule("errored", bool, 0, "invalid_request_error", problem)
             if outcome is None:
                 message = self._message(item["params"])
                 result: dict[str, Any] = {"type": "succeeded", "message": message}
@@ -458,6 +467,16 @@ class AnthropicTestServer:
         return data
 
 
+def _sampling_param_error(params: dict[str, Any], api_version: str | None) -> str | None:
+    """Return the 400 message API version 2026-10-21 gives for sampling parameters, if any."""
+    if api_version == "2023-06-01":
+        return None  # the old API version still accepted them
+    for name in ("temperature", "top_p", "top_k"):
+        if name in params:
+            return f"{name}: Extra inputs are not permitted"
+    return None
+
+
 def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
@@ -508,7 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == "POST" and path == "/v1/messages/batches":
             if self._send_fault("batches.create"):
                 return
-            self._send_json(*state._create_batch(body or {}))
+            self._send_json(*state._create_batch(body or {}, self.headers.get("anthropic-version")))
         elif parts[:3] == ["v1", "messages", "batches"] and len(parts) >= 4:
             self._batch_route(method, parts[3], parts[4:])
         else:
@@ -534,6 +553,11 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict) or not body.get("messages"):
                 self._send_json(400, _error_body(400, "messages: field required"))
                 return
+            if route == "messages":
+                problem = _sampling_param_error(body, self.headers.get("anthropic-version"))
+                if problem:
+                    self._send_json(400, _error_body(400, problem))
+                    return
             self._send_json(200, build(body))
         finally:
             with state._lock:
