@@ -163,7 +163,7 @@ def test_methods_are_reported():
 
 # -- properties ------------------------------------------------------------------
 
-fractions = st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**4)
+fractions = st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=10**4)
 
 
 def _decimal(f: Fraction) -> str | None:

@@ -365,6 +365,9 @@ class _Parser:
     # -- arithmetic --------------------------------------------------------------
     def parse_additive(self) -> Any:
         left = self.parse_term()
+        if not self.at_op("+", "-", "pm", "mp"):
+            return left
+        terms = [self.expr(left)]
         while self.at_op("+", "-", "pm", "mp"):
             op = self.next().value
             right = self.expr(self.parse_term())
@@ -374,11 +377,14 @@ class _Parser:
                 right = self.mul(_PM, right)
             elif op == "mp":
                 right = self.mul(-_PM, right)
-            left = self.add(self.expr(left), right)
-        return left
+            terms.append(right)
+        if self.is_huge(*terms):
+            return self.mark_huge(sympy.Add(*terms, evaluate=False))
+        return sympy.Add(*terms)  # one flatten for the whole sum, not one per term
 
     def parse_term(self) -> Any:
         left = self.parse_unary()
+        factors = [left]
         while True:
             if self.at_op("*", "/"):
                 op = self.next().value
@@ -387,12 +393,17 @@ class _Parser:
                     if right == 0:
                         raise MathParseError("division by zero")
                     right = self.pow(right, Integer(-1))
-                left = self.mul(self.expr(left), right)
+                factors.append(right)
             elif self.starts_atom() and not self.at_trailing_unit():
-                right = self.expr(self.parse_power())
-                left = self.mul(self.expr(left), right)
+                factors.append(self.expr(self.parse_power()))
             else:
-                return left
+                break
+        if len(factors) == 1:
+            return left
+        factors = [self.expr(f) for f in factors]
+        if self.is_huge(*factors):
+            return self.mark_huge(Mul(*factors, evaluate=False))
+        return Mul(*factors)
 
     def parse_unary(self) -> Any:
         if self.at_op("-", "+", "pm", "mp"):

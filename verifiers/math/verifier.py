@@ -181,9 +181,7 @@ class MathVerifier:
             case({"reference": "\\frac{1}{2^{99}}"}, "\\frac{1}{2^{98}}", "fail"),
             case({"reference": "5"}, "I don't know", "fail", "no answer"),
             case({"reference": "5"}, "10**10**10**10", "fail", "oversized"),
-            case(
-                {"check": {"kind": "substitution", "equations": "x^2-5x+6=0"}}, "x = 4", "fail"
-            ),
+            case({"check": {"kind": "substitution", "equations": "x^2-5x+6=0"}}, "x = 4", "fail"),
             case({"reference": "\\frac{1}{"}, "1", "unverifiable", "bad reference"),
             case({}, "1", "unverifiable", "no reference"),
             case({"check": {"kind": "nonsense"}}, "1", "unverifiable", "unknown check"),
