@@ -44,6 +44,8 @@ def test_problem_keys(pool):
         "reference_solution": "def rev(s):\n    return ''.join(reversed(s))\n",
     }
     assert verifier.verify(prop, GOOD).passed
+    mbpp = {"tests": ["assert rev(WORD) == 'ba'"], "test_setup_code": "WORD = 'ab'"}
+    assert verifier.verify(mbpp, GOOD).passed
 
 
 def test_reference_error_when_tests_fail_on_the_reference(pool):
