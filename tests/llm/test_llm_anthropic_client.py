@@ -211,3 +211,12 @@ def test_strict_price_table_refuses_unpriced_models_before_calling(
 def test_unpriced_model_costs_zero_and_is_flagged(server: AnthropicTestServer) -> None:
     response = complete(server, make_request(model="mystery-model"))
     assert response.cost_usd == 0 and not response.cost_known
+
+
+def test_a_non_default_temperature_is_refused_before_calling(server: AnthropicTestServer) -> None:
+    with pytest.raises(LLMError, match="2026-10-21 rejects sampling parameters"):
+        complete(server, make_request(temperature=0.2))
+    assert server.requests_to("/v1/messages") == []
+    complete(server, make_request())
+    body_keys = set(server.requests_to("/v1/messages")[0].body)
+    assert "temperature" not in body_keys

@@ -72,7 +72,7 @@ def test_request_is_frozen_and_needs_a_message() -> None:
 
 def test_describe_names_the_model_and_the_start_of_the_prompt() -> None:
     text = make_request("word " * 40).describe()
-    assert "model=claude-sonnet-4-5" in text and "..." in text and len(text) < 110
+    assert "model=claude-haiku-4-5" in text and "..." in text and len(text) < 110
 
 
 def test_truncated_flag() -> None:
