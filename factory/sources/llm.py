@@ -323,6 +323,8 @@ def _load_json(text: str) -> Any:
             return json.loads(candidate)
         except json.JSONDecodeError as exc:
             first_error = first_error or exc
+        except RecursionError:
+            return Rejection(reason="invalid_json", message="the JSON is nested too deeply")
     assert first_error is not None
     # A document cut off mid-way fails at (or right before) its very end.
     body = candidates[0]
