@@ -175,5 +175,5 @@ def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
             )
         _build("offline", tag, {"BASE": base})
     docker_api.tag_image(tag, REPOSITORY, "latest")
-    _log(f"built {tag} (also {REPOSITORY}:latest)")
+    _log(f"ready: {tag} (also tagged {REPOSITORY}:latest)")
     return tag

@@ -8,7 +8,7 @@ EOF on stdin ends the runner, and with it the container.
 Per job: write the files into a fresh /work/job, fork a child in a new session under rlimits
 with stdin/stdout/stderr pipes and the report pipe on fd 3, read the pipes with caps, SIGKILL
 every process of the job at the deadline, then kill whatever it left (kill(-1, SIGKILL)),
-reap the zombies and wipe /work, /tmp, /dev/shm and SysV IPC objects.
+reap the zombies and wipe /work, /tmp, /dev/shm, /dev/mqueue and SysV IPC objects.
 
 Why PID 1 and no handlers: the kernel drops every signal sent to a namespace's init from inside
 that namespace unless init installed a handler for it, so the child (same uid) cannot kill or
@@ -34,7 +34,7 @@ import traceback
 PROTOCOL = 1
 WORK_ROOT = "/work"
 JOB_DIR = "/work/job"
-SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm")
+SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")
 REPORT_FD = 3
 MAX_RECORDS = 10_000
 MAX_RECORD_BYTES = 4_000_000

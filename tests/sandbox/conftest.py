@@ -35,7 +35,7 @@ CLEAN_CHECK = py(
     time.sleep(0.3)  # overlap, so each container of the pool gets one
     me = os.getpid()
     procs = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me)
-    files = {d: sorted(os.listdir(d)) for d in ("/work", "/tmp", "/dev/shm")}
+    files = {d: sorted(os.listdir(d)) for d in ("/work", "/tmp", "/dev/shm", "/dev/mqueue")}
     files["job"] = sorted(os.listdir("."))
     shm = open("/proc/sysvipc/shm").read().splitlines()[1:]
     print(json.dumps({"procs": procs, "files": files, "shm": shm}))
@@ -51,7 +51,13 @@ def assert_healthy(pool: SandboxPool) -> None:
         assert result.exit_code == 0, result.stderr
         state = json.loads(result.stdout)
         assert state["procs"] == [1], state  # only the runner (PID 1) besides us
-        assert state["files"] == {"/work": ["job"], "/tmp": [], "/dev/shm": [], "job": ["main.py"]}
+        assert state["files"] == {
+            "/work": ["job"],
+            "/tmp": [],
+            "/dev/shm": [],
+            "/dev/mqueue": [],
+            "job": ["main.py"],
+        }
         assert state["shm"] == []
 
 

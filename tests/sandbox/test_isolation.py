@@ -315,6 +315,8 @@ os.chmod("deep", 0)
 import ctypes
 libc = ctypes.CDLL(None)
 libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE | IPC_CREAT
+rt = ctypes.CDLL("librt.so.1")
+rt.mq_open(b"/leftover-queue", os.O_CREAT | os.O_RDWR, 0o600, None)  # a POSIX message queue
 """)
         )
     )

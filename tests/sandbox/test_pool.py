@@ -98,7 +98,7 @@ def test_protocol_garbage_is_an_infra_error_after_one_retry(tmp_path):
     (tmp_path / "Dockerfile").write_text(
         "FROM factory-sandbox:latest\n"
         'ENTRYPOINT ["python3", "-c", "print(\'garbage\', flush=True); import time; '
-        "time.sleep(60)\"]\n"
+        'time.sleep(60)"]\n'
     )
     tag = "factory-sandbox-test:garbage"
     env = {**os.environ, "DOCKER_BUILDKIT": "0"}
