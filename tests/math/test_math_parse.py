@@ -181,7 +181,7 @@ def test_parse_errors(text):
 
 
 def test_never_evaluates_python():
-    for text in ["__import__('os').system('echo hi')", "().__class__", "lambda: 1", "eval('1')"]:
+    for text in ["__import__('os').system('echo hi')", "().__class__", "exec(1)", "eval('1')"]:
         with pytest.raises(MathParseError):
             parse_answer(text)
 

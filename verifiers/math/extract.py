@@ -111,7 +111,7 @@ def _boxed(text: str) -> str | None:
 
 def _clean_tail(tail: str) -> str:
     """The answer in the text after a marker like 'the answer is'."""
-    tail = tail.strip().lstrip("*").strip()
+    tail = tail.strip().lstrip("*:= \t").strip()
     line = tail.split("\n", 1)[0].strip()
     boxed = _boxed(line)
     if boxed is not None:
@@ -120,7 +120,11 @@ def _clean_tail(tail: str) -> str:
     if m:
         return next(g for g in m.groups() if g is not None).strip()
     # cut at the end of the sentence: a period followed by space/end (not 3.5)
-    m = re.search(r"\.(?:\s|$)|\s+(?:I hope|since|because|which)\b", line)
+    m = re.search(
+        r"\.(?:\s|$)|\s+(?:I hope|since|because|which|as)\b"
+        r"|,\s+(?:which|so|since|because|as|but|and\s+(?:so|thus|therefore|this))\b",
+        line,
+    )
     if m:
         line = line[: m.start()]
     return line.strip().strip("*").strip().rstrip(".,;:").strip()

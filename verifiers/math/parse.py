@@ -283,9 +283,51 @@ class _Parser:
         return [item]
 
     def parse_item(self) -> Any:
+        if self.at_op("="):  # "= 5", "\\approx 3.14": a leading relation sign
+            self.next()
+        elif self.is_function_definition():  # f(x) = 2x + 1: the answer is the right side
+            for _ in range(5):
+                self.next()
         value = self.parse_relation()
         self.skip_units()
         return _finish(value)
+
+    def is_function_definition(self) -> bool:
+        t = [self.peek(k) for k in range(5)]
+        return (
+            t[0].kind == "NAME"
+            and t[0].value not in ("e", "i")
+            and t[1].is_op("(")
+            and t[2].kind == "NAME"
+            and t[3].is_op(")")
+            and t[4].is_op("=")
+        )
+
+    def mixed_number(self) -> Expr | None:
+        """``2\\frac{1}{2}`` (an integer then a fraction of integers, ending the item) is 5/2."""
+        t = [self.peek(k) for k in range(9)]
+        shape = (
+            t[0].kind == "NUM"
+            and t[0].value.isdigit()
+            and t[1].kind == "CMD"
+            and t[1].value in ("frac", "dfrac", "tfrac")
+            and t[2].is_op("{")
+            and t[3].kind == "NUM"
+            and t[3].value.isdigit()
+            and t[4].is_op("}")
+            and t[5].is_op("{")
+            and t[6].kind == "NUM"
+            and t[6].value.isdigit()
+            and t[7].is_op("}")
+        )
+        if not shape or (not self.at_item_end(8) and t[8].kind != "UNIT"):
+            return None
+        whole, num, den = (_int_from_digits(t[k].value) for k in (0, 3, 6))
+        if den == 0 or num >= den:
+            return None
+        for _ in range(8):
+            self.next()
+        return Rational(whole * den + num, den)
 
     def at_item_end(self, k: int = 0) -> bool:
         t = self.peek(k)
@@ -383,13 +425,16 @@ class _Parser:
         return sympy.Add(*terms)  # one flatten for the whole sum, not one per term
 
     def parse_term(self) -> Any:
+        mixed = self.mixed_number()
+        if mixed is not None:
+            return mixed
         left = self.parse_unary()
         factors = [left]
         while True:
-            if self.at_op("*", "/"):
+            if self.at_op("*", "/", ":"):
                 op = self.next().value
                 right = self.expr(self.parse_unary())
-                if op == "/":
+                if op in ("/", ":"):  # a ratio 1:2 is the number 1/2
                     if right == 0:
                         raise MathParseError("division by zero")
                     right = self.pow(right, Integer(-1))
@@ -508,6 +553,9 @@ class _Parser:
             if t.value == "{":
                 return self.brace_group()
             if t.value == "\\{":
+                builder = self.set_builder()
+                if builder is not None:
+                    return builder
                 items = self.items_until("\\}")
                 self.next()
                 return FiniteSet(*[self.expr(v) for v in items])
@@ -527,6 +575,26 @@ class _Parser:
         if t.kind == "WORD":
             raise MathParseError(f"unexpected words {t.value!r}")
         raise MathParseError(f"unexpected {t.value!r} at {t.pos}")
+
+    def set_builder(self) -> Any:
+        """``\\{x \\mid x > 1\\}`` / ``\\{x \\in \\mathbb{R} : x > 1\\}``: the condition."""
+        if self.tok.kind != "NAME":
+            return None
+        k = 1
+        if self.peek(1).is_op("in") and self.peek(2).kind == "CONST":
+            k = 3
+        if not self.peek(k).is_op("|", ":"):
+            return None
+        for _ in range(k + 1):
+            self.next()
+        saved = self.abs_depth
+        self.abs_depth = 1  # a '|' inside the condition closes nothing here
+        condition = self.parse_relation()
+        self.abs_depth = saved
+        self.expect_op("\\}")
+        if not isinstance(condition, Relational | And):
+            raise MathParseError("set-builder notation needs a condition")
+        return condition
 
     def number(self, literal: str) -> Expr:
         mantissa, _, exp = literal.lower().partition("e")
