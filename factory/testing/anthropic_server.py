@@ -175,8 +175,12 @@ class AnthropicTestServer:
         handler = type("_BoundHandler", (_Handler,), {"state": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        # A short poll interval makes stop() (which waits for the serve loop to notice) quick.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="llm-test-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="llm-test-server",
+            daemon=True,
         )
         self._thread.start()
         return self
