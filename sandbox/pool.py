@@ -246,11 +246,11 @@ class SandboxPool:
     def _replace(self, slot: _Slot, old: _Container, *, force: bool) -> None:
         """Retire `old` in the background and start a fresh container for `slot`."""
         slot.future = self._starter.submit(self._start)
-        if force:
-            self._retired.append(self._starter.submit(old.kill))
-        else:
+        if not force:
             old.close()
-            self._retired.append(self._starter.submit(old.wait_closed))
+        retiring = self._starter.submit(old.kill if force else old.wait_closed)
+        with self._lock:
+            self._retired = [f for f in self._retired if not f.done()] + [retiring]
 
     def _acquire(self) -> _Slot:
         with self._available:
@@ -300,11 +300,20 @@ class SandboxPool:
 
     async def arun(self, job: Job) -> JobResult:
         """Run one job without blocking the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self._jobs, self.run, job)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._jobs, self.run, job)
+        except RuntimeError as exc:  # the executor is shut down
+            raise SandboxError("the sandbox pool is closed") from exc
+        return await future
 
     def run_many(self, jobs: Sequence[Job]) -> list[JobResult]:
         """Run jobs concurrently on the pool; results in the order of `jobs`."""
-        return list(self._jobs.map(self.run, jobs))
+        try:
+            return list(self._jobs.map(self.run, jobs))
+        except RuntimeError as exc:
+            if self._closed:
+                raise SandboxError("the sandbox pool is closed") from exc
+            raise
 
     # -- lifetime ---------------------------------------------------------------------------
 
