@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -73,3 +76,9 @@ def test_job_rejects_paths_outside_the_work_dir():
     for bad in ["/etc/passwd", "../x", "a/../../x", ""]:
         with pytest.raises(ValueError):
             Job(files={bad: ""}, argv=["true"])
+
+
+def test_ensure_docker_is_idempotent_when_docker_runs():
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ensure_docker.sh"
+    proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "docker is ready" in proc.stderr

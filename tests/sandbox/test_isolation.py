@@ -233,13 +233,16 @@ def spin(t):
 ps = [mp.Process(target=spin, args=(1.0,)) for _ in range(2)]
 [p.start() for p in ps]; [p.join() for p in ps]
 t = os.times()
-rep.write(json.dumps({"cpu": t.children_user + t.children_system}) + "\\n")
+quota = [open(f"/sys/fs/cgroup/cpu/cpu.cfs_{k}_us").read().strip() for k in ("quota", "period")]
+rep.write(json.dumps({"cpu": t.children_user + t.children_system, "quota": quota}) + "\\n")
 """,
                 timeout_s=20,
             )
         )
     )
-    assert _record(result)["cpu"] < 1.5
+    rec = _record(result)
+    assert rec["cpu"] < 1.5
+    assert int(rec["quota"][0]) == int(rec["quota"][1])  # --cpus 1: quota equals one period
 
 
 def test_hundred_megabytes_of_output_are_capped(pool):
