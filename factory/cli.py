@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from factory import __version__
+from factory.commands import generate as generate_commands
+from factory.commands import sandbox as sandbox_commands
 from factory.errors import FactoryError
 from verifiers import VerifierError, available_verifiers
 
@@ -102,6 +104,10 @@ def list_verifiers_cmd() -> None:
         raise _fail(str(exc)) from None
     for name in names:
         typer.echo(name)
+
+
+generate_commands.register(app)
+app.add_typer(sandbox_commands.app, name="sandbox")
 
 
 if __name__ == "__main__":  # pragma: no cover

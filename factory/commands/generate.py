@@ -1,0 +1,332 @@
+"""`factory generate` and `factory resume`: run a spec into a run directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from factory.errors import FactoryError
+from factory.run.layout import RunLayout
+
+KEY_ENV = "ANTHROPIC_API_KEY"
+
+
+def _client(llm: str, record: Path | None, layout: RunLayout, batch: bool, prices: Any) -> Any:
+    """The LLM client stack: provider (or replay), optional recorder, then the run's cache."""
+    from factory.llm.cache import CachedClient, ResponseCache
+    from factory.llm.registry import make_client
+    from factory.llm.replay import RecordingClient
+
+    kwargs: dict[str, Any] = {}
+    if not llm.startswith("replay:"):
+        kwargs["prices"] = prices
+    try:
+        inner = make_client(llm, **kwargs)
+    except ValueError as exc:
+        raise FactoryError(f"--llm: {exc}") from None
+    if batch:
+        if not llm.startswith("anthropic"):
+            raise FactoryError("--batch needs an Anthropic client (--llm anthropic[:URL])")
+        from factory.llm.batching import BatchingClient
+
+        inner = BatchingClient(inner, layout.batches)
+    if record is not None:
+        inner = RecordingClient(inner, record)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    return CachedClient(inner, ResponseCache(layout.llm_cache))
+
+
+def _render(progress: Any, n: int) -> str:
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(progress.rejected.items())) or "none"
+    rate = progress.candidates_verified / max(1e-6, time.monotonic() - progress.started)
+    return (
+        f"problems {progress.problems_added}/{n} (done {progress.problems_done}, dropped "
+        f"{progress.problems_dropped}) | solved {progress.candidates_solved} verified "
+        f"{progress.candidates_verified} kept {progress.kept} | rejected: {rejected} | "
+        f"tokens {progress.spent_tokens} ${progress.spent_usd:.4f} | {rate:.1f} verified/s"
+    )
+
+
+async def _drive(run: Any, n: int, mode: str) -> Any:
+    """Run with live progress and two-stage Ctrl-C (finish in flight, then abort)."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    presses = 0
+
+    def on_sigint() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            run.request_stop("interrupted (Ctrl-C): in-flight work finished and kept")
+            typer.echo(
+                "\nstopping: finishing in-flight work (Ctrl-C again to abort; --resume continues)",
+                err=True,
+            )
+        elif main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    ticker: asyncio.Task | None = None
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(1.0 if mode == "live" else 5.0)
+            if mode == "json":
+                typer.echo(json.dumps({"event": "progress", **_progress_dict(run.progress)}))
+            else:
+                typer.echo("\r" + _render(run.progress, n), nl=False, err=True)
+
+    if mode != "quiet":
+        ticker = asyncio.create_task(tick())
+    try:
+        return await run.execute()
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+            if mode == "live":
+                typer.echo("\r" + _render(run.progress, n), err=True)
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _progress_dict(progress: Any) -> dict[str, Any]:
+    return {
+        "problems_added": progress.problems_added,
+        "problems_done": progress.problems_done,
+        "problems_dropped": progress.problems_dropped,
+        "candidates_solved": progress.candidates_solved,
+        "candidates_verified": progress.candidates_verified,
+        "kept": progress.kept,
+        "rejected": dict(progress.rejected),
+        "tokens": progress.spent_tokens,
+        "usd": round(progress.spent_usd, 6),
+    }
+
+
+def print_summary(summary: Any, *, replay: str | None) -> None:
+    """The end-of-run report a person reads."""
+    typer.echo("")
+    if replay:
+        typer.secho(
+            f"LLM responses were REPLAYED from {replay} (recorded earlier, no model was called).",
+            fg=typer.colors.YELLOW,
+        )
+    p = summary.problems
+    typer.echo(f"run {summary.run_dir} (spec {summary.spec_name}, hash {summary.spec_hash})")
+    typer.echo(
+        f"problems: {p['total']} total, {p['done']} done, {p['dropped']} dropped, {p['open']} open"
+    )
+    typer.echo(f"kept rows: {summary.kept_rows}")
+    if summary.rejections:
+        typer.echo("rejected, by reason:")
+        for reason, count in sorted(summary.rejections.items()):
+            typer.echo(f"  {reason:<24} {count}")
+    per_row = "n/a" if summary.usd_per_kept_row is None else f"${summary.usd_per_kept_row:.6f}"
+    typer.echo(
+        f"LLM: {summary.llm_calls} calls, {summary.tokens} tokens, ${summary.cost_usd:.4f} "
+        f"({per_row} per kept row)"
+    )
+    if summary.stopped:
+        typer.secho(f"stopped early: {summary.stopped}", fg=typer.colors.YELLOW)
+        typer.echo(f"continue with: factory resume {summary.run_dir}")
+    typer.echo(f"rows: {summary.run_dir}/rows/  rejections: {summary.run_dir}/rejections.jsonl")
+
+
+def run_command(
+    spec_path: Path,
+    *,
+    n: int,
+    out: Path,
+    resume: bool,
+    llm: str,
+    record: Path | None,
+    batch: bool,
+    dry_run: bool,
+    max_usd: float | None,
+    max_tokens: int | None,
+    concurrency: int,
+    prices_path: Path | None,
+    mode: str,
+) -> int:
+    """Shared body of `generate` and `resume`; returns the exit code."""
+    from factory.llm.pricing import PriceTable
+    from factory.run.engine import Run, RunConfig
+    from factory.run.estimate import estimate_run, print_estimate
+    from factory.spec import load_spec
+
+    spec = load_spec(spec_path)
+    prices = PriceTable.from_yaml(prices_path) if prices_path else PriceTable()
+    config = RunConfig(
+        out=out,
+        n_problems=n,
+        resume=resume,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+    )
+    if dry_run:
+        print_estimate(estimate_run(spec, config, prices))
+        return 0
+    if llm == "anthropic" and not _has_key():
+        raise FactoryError(
+            f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
+            "(e.g. the quickstart's recorded responses)"
+        )
+    layout = RunLayout(out)
+    client = _client(llm, record, layout, batch, prices)
+    run = Run(spec, config, client, prices=prices)
+    meta = {"spec_path": str(spec_path.resolve()), "n": n, "llm": llm}
+
+    async def main() -> Any:
+        try:
+            return await _drive(run, run.n_problems, mode)
+        finally:
+            await client.aclose()
+
+    _remember(layout, meta)  # before any work, so `factory resume RUN` works after a kill
+    summary = asyncio.run(main())
+    if mode == "json":
+        typer.echo(json.dumps({"event": "summary", **summary.model_dump()}))
+    elif mode != "quiet":
+        print_summary(
+            summary, replay=llm.removeprefix("replay:") if llm.startswith("replay:") else None
+        )
+    return 0
+
+
+def _has_key() -> bool:
+    import os
+
+    return bool(os.environ.get(KEY_ENV))
+
+
+def _remember(layout: RunLayout, meta: dict[str, Any]) -> None:
+    layout.root.mkdir(parents=True, exist_ok=True)
+    path = layout.root / "invocation.json"
+    if not path.exists():
+        path.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def recall(run_dir: Path) -> dict[str, Any]:
+    """How a run was started (spec path, n, llm), for `factory resume RUN`."""
+    layout = RunLayout(run_dir)
+    layout.read_manifest()
+    path = run_dir / "invocation.json"
+    if not path.is_file():
+        raise FactoryError(
+            f"{run_dir}: no invocation.json; resume with `factory generate --resume`"
+        )
+    return json.loads(path.read_text())
+
+
+def _mode(quiet: bool, json_logs: bool) -> str:
+    if json_logs:
+        return "json"
+    if quiet:
+        return "quiet"
+    return "live"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `generate` and `resume` to the CLI."""
+
+    @app.command("generate")
+    def generate_cmd(
+        spec: Annotated[
+            Path, typer.Argument(help="A problem spec (YAML), e.g. problem_specs/quickstart.yaml.")
+        ],
+        n: Annotated[int, typer.Option("--n", min=1, help="How many problems.")] = 10,
+        out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/run"),
+        resume: Annotated[
+            bool, typer.Option("--resume", help="Continue the run in --out.")
+        ] = False,
+        llm: Annotated[
+            str,
+            typer.Option(
+                "--llm",
+                help="anthropic | anthropic:URL | openai:URL | replay:FILE (recorded responses)",
+            ),
+        ] = "anthropic",
+        record: Annotated[
+            Path | None, typer.Option("--record", help="Save every LLM request/response here.")
+        ] = None,
+        batch: Annotated[
+            bool, typer.Option("--batch", help="Use the Message Batches API (half price).")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Estimate tokens and USD; spend nothing.")
+        ] = False,
+        max_usd: Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")] = None,
+        max_tokens: Annotated[
+            int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")
+        ] = None,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", min=1, help="Problems in flight.")
+        ] = 8,
+        prices: Annotated[Path | None, typer.Option("--prices", help="Price table YAML.")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", help="No live progress.")] = False,
+        json_logs: Annotated[
+            bool, typer.Option("--json-logs", help="Progress and summary as JSON lines.")
+        ] = False,
+    ) -> None:
+        """Turn a spec into verified (problem, solution) rows in a resumable run directory."""
+        try:
+            code = run_command(
+                spec,
+                n=n,
+                out=out,
+                resume=resume,
+                llm=llm,
+                record=record,
+                batch=batch,
+                dry_run=dry_run,
+                max_usd=max_usd,
+                max_tokens=max_tokens,
+                concurrency=concurrency,
+                prices_path=prices,
+                mode=_mode(quiet, json_logs),
+            )
+        except FactoryError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        raise typer.Exit(code)
+
+    @app.command("resume")
+    def resume_cmd(
+        run_dir: Annotated[
+            Path, typer.Argument(help="A run directory made by `factory generate`.")
+        ],
+        llm: Annotated[str | None, typer.Option("--llm", help="Override the LLM client.")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet")] = False,
+        json_logs: Annotated[bool, typer.Option("--json-logs")] = False,
+    ) -> None:
+        """Continue a stopped or killed run where it left off."""
+        try:
+            meta = recall(run_dir)
+            code = run_command(
+                Path(meta["spec_path"]),
+                n=meta["n"],
+                out=run_dir,
+                resume=True,
+                llm=llm or meta["llm"],
+                record=None,
+                batch=False,
+                dry_run=False,
+                max_usd=None,
+                max_tokens=None,
+                concurrency=8,
+                prices_path=None,
+                mode=_mode(quiet, json_logs),
+            )
+        except FactoryError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        raise typer.Exit(code)
+
+
+__all__ = ["print_summary", "recall", "register", "run_command"]

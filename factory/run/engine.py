@@ -1,0 +1,534 @@
+"""The run: spec -> problems -> solver samples -> verdicts -> kept rows, streaming and resumable.
+
+Stages overlap: a producer task adds problems (from a direct source, or from
+generator calls) while consumer tasks solve and verify earlier ones, so the LLM
+and the verifiers (and the Docker sandbox) work at the same time.
+
+Everything a decision needs is committed to the state store before it counts:
+each verified candidate as it completes, and each problem's kept rows together
+with its rejections in one transaction. LLM responses are cached by request
+hash in the run directory, so after a kill -9 a resumed run redoes only what was
+in flight, pays for no completed call twice, and ends with the same rows as an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from factory.errors import RunDirError
+from factory.llm.errors import LLMError
+from factory.llm.pricing import PriceTable
+from factory.llm.types import LLMClient, LLMRequest, LLMResponse
+from factory.problem import Problem
+from factory.run.budget import BudgetGuard
+from factory.run.layout import ROWS_PER_SHARD, RunLayout
+from factory.run.reference_check import check_generated_code_reference
+from factory.run.rows import build_row, rejection_record, row_id
+from factory.run.solver import solver_request
+from factory.run.store import StateStore
+from factory.spec import Spec
+from verifiers import Reason, Verdict, Verifier, get_verifier
+
+
+class RunConfig(BaseModel):
+    """How to run a spec (what the CLI flags set)."""
+
+    out: Path
+    n_problems: int
+    resume: bool = False
+    max_usd: float | None = None
+    max_tokens: int | None = None
+    concurrency: int = 8
+    verify_workers: int = 8
+
+
+class RunSummary(BaseModel):
+    """What a run did: the funnel, spend and why it stopped (if it stopped early)."""
+
+    run_dir: str
+    spec_name: str
+    spec_hash: str
+    problems: dict[str, int]
+    candidates: dict[str, int]
+    kept_rows: int
+    rejections: dict[str, int]
+    llm_calls: int
+    tokens: int
+    cost_usd: float
+    usd_per_kept_row: float | None
+    stopped: str | None
+    elapsed_s: float
+
+
+@dataclass
+class Progress:
+    """Live counters the CLI renders; the engine only increments them."""
+
+    problems_added: int = 0
+    problems_done: int = 0
+    problems_dropped: int = 0
+    candidates_solved: int = 0
+    candidates_verified: int = 0
+    kept: int = 0
+    cache_hits: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    spent_usd: float = 0.0
+    spent_tokens: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Run:
+    """One execution of a spec into a run directory. ``await run.execute()``."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        config: RunConfig,
+        client: LLMClient,
+        *,
+        prices: PriceTable | None = None,
+        verifier: Verifier | None = None,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.client = client
+        self.layout = RunLayout(config.out)
+        self.progress = Progress()
+        caps = spec.budget
+        self.budget = BudgetGuard(
+            prices=prices or PriceTable(),
+            max_usd=config.max_usd if config.max_usd is not None else caps.max_usd,
+            max_tokens=config.max_tokens if config.max_tokens is not None else caps.max_tokens,
+        )
+        self.n_problems = min(config.n_problems, caps.max_problems or config.n_problems)
+        self.verifier = verifier or get_verifier(spec.verifier.name, **spec.verifier.options)
+        self._stop_reason: str | None = None
+        self._store: StateStore | None = None
+        self._executor = ThreadPoolExecutor(
+            max_workers=config.verify_workers, thread_name_prefix="verify"
+        )
+        self._run_started_at = ""
+
+    # -- control ---------------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        """Finish in-flight work, start nothing new (what the first Ctrl-C does)."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_reason is not None or self.budget.stopped_by is not None
+
+    @property
+    def store(self) -> StateStore:
+        assert self._store is not None, "the run is not open"
+        return self._store
+
+    # -- the run ---------------------------------------------------------------------
+    async def execute(self) -> RunSummary:
+        """Run (or resume) to completion, a budget cap, or a stop request."""
+        self._open()
+        try:
+            queue: asyncio.Queue[Problem | None] = asyncio.Queue(
+                maxsize=4 * self.config.concurrency
+            )
+            producer = asyncio.create_task(self._produce(queue))
+            consumers = [
+                asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
+            ]
+            try:
+                await producer
+            finally:
+                for _ in consumers:
+                    await queue.put(None)
+                await asyncio.gather(*consumers)
+        finally:
+            self.materialise()
+            summary = self.summary()
+            self.layout.summary.write_text(summary.model_dump_json(indent=2) + "\n")
+            self._close()
+        return summary
+
+    def _open(self) -> None:
+        layout = self.layout
+        spec_hash = self.spec.spec_hash()
+        if layout.manifest.exists():
+            if not self.config.resume:
+                raise RunDirError(
+                    f"{layout.root} already holds a run; add --resume to continue it, "
+                    "or choose another --out"
+                )
+            layout.read_manifest()
+        layout.write_manifest(spec_name=self.spec.name, spec_hash=spec_hash)
+        if not layout.spec.exists():
+            layout.spec.write_text(
+                yaml.safe_dump(self.spec.canonical(), sort_keys=True, allow_unicode=True)
+            )
+        self._store = StateStore(layout.state)
+        started = self.store.get_meta("run_started_at")
+        if started is None:
+            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.store.set_meta("run_started_at", started)
+        self._run_started_at = started
+        spend = self.store.spend()
+        self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
+        self.progress.problems_added = self.store.problem_count()
+        self.progress.problems_done = self.store.problem_count("done")
+        self.progress.problems_dropped = self.store.problem_count("dropped")
+        self.progress.kept = self.store.row_count()
+
+    def _close(self) -> None:
+        self._executor.shutdown(wait=True)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- LLM calls -------------------------------------------------------------------
+    async def _call(self, request: LLMRequest, role: str) -> LLMResponse | None:
+        """One LLM call under the budget; None when a cap forbids it (the run then stops)."""
+        reservation = self.budget.reserve(request)
+        if reservation is None:
+            return None
+        try:
+            response = await self.client.complete(request)
+        except BaseException:
+            self.budget.release(reservation)
+            raise
+        # A response answered from this run's cache was paid for by this run before a restart.
+        cost = response.cost_usd
+        if response.from_cache:
+            self.progress.cache_hits += 1
+            if response.original_cost_usd is not None:
+                cost = response.original_cost_usd
+        usage = response.usage
+        self.store.record_spend(
+            response.request_key,
+            role=role,
+            model=response.model,
+            input_tokens=usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=cost,
+        )
+        spend = self.store.spend()
+        self.budget.settle(reservation, 0.0, 0)
+        self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
+        self.progress.spent_usd, self.progress.spent_tokens = spend.cost_usd, spend.tokens
+        return response
+
+    # -- producing problems ----------------------------------------------------------
+    async def _produce(self, queue: asyncio.Queue[Problem | None]) -> None:
+        for _, data in self.store.problems("open"):
+            if self.stopping:
+                return
+            await queue.put(Problem.model_validate(data))
+        source = self.spec.build_source()
+        if hasattr(source, "build_requests"):
+            await self._produce_generated(source, queue)
+        else:
+            await self._produce_direct(source, queue)
+
+    def _add(self, problem: Problem) -> bool:
+        if self.store.problem_count() >= self.n_problems:
+            return False
+        added = self.store.add_problem(problem.id, problem.model_dump(mode="json"))
+        if added:
+            self.progress.problems_added += 1
+        return added
+
+    async def _produce_direct(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
+        # A direct source is deterministic, so on resume it yields the known problems first;
+        # they are already queued (open) or decided, and `_add` refuses them as duplicates.
+        for problem in source.problems(self.n_problems, self.spec.seed):
+            if self.stopping or self.store.problem_count() >= self.n_problems:
+                return
+            if self._add(problem):
+                await queue.put(problem)
+
+    async def _produce_generated(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
+        requests = source.build_requests(self.spec, self.n_problems, self.spec.seed)
+        window = max(1, self.config.concurrency)
+        pending = [(i, r) for i, r in enumerate(requests) if not self.store.generation_done(i)]
+        for start in range(0, len(pending), window):
+            if self.stopping or self.store.problem_count() >= self.n_problems:
+                return
+            chunk = pending[start : start + window]
+            responses = await asyncio.gather(
+                *(self._call(req, "generator") for _, req in chunk), return_exceptions=True
+            )
+            # Problems are added in request order whatever order the calls finished in,
+            # so a resumed run numbers them exactly as an uninterrupted one.
+            for (index, _), response in zip(chunk, responses, strict=True):
+                if isinstance(response, BaseException):
+                    if isinstance(response, LLMError):
+                        self._record_generation_failure(index, "llm_error", str(response))
+                        continue
+                    raise response
+                if response is None:  # budget cap
+                    return
+                await self._accept_generated(source, index, response, queue)
+
+    async def _accept_generated(
+        self, source: Any, index: int, response: LLMResponse, queue: asyncio.Queue[Problem | None]
+    ) -> None:
+        parsed = source.parse_response(response.text)
+        if not isinstance(parsed, list):
+            self._record_generation_failure(index, parsed.reason, parsed.message)
+            return
+        added = 0
+        for problem in parsed:
+            if self._add(problem):
+                added += 1
+                await queue.put(problem)
+        self.store.mark_generation(index, added)
+
+    def _record_generation_failure(self, index: int, reason: str, message: str) -> None:
+        self.progress.rejected[reason] += 1
+        self.store.record_rejection(
+            f"generator-{index}",
+            "generate",
+            reason,
+            {"stage": "generate", "request_index": index, "reason": reason, "message": message},
+        )
+        self.store.mark_generation(index, 0, state="rejected")
+
+    # -- solving and verifying -------------------------------------------------------
+    async def _consume(self, queue: asyncio.Queue[Problem | None]) -> None:
+        while True:
+            problem = await queue.get()
+            if problem is None:
+                return
+            if self.stopping:
+                continue
+            await self._process(problem)
+
+    async def _verify(self, problem: Problem, candidate: str) -> Verdict:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self.verifier.verify, problem.verifier_problem(), candidate
+        )
+
+    async def _process(self, problem: Problem) -> None:
+        if problem.domain == "code" and problem.trust == "generated":
+            drop = await check_generated_code_reference(problem, self._verify)
+            if drop is not None:
+                self.store.reject_problem(problem.id, "reference", drop.reason, drop.record)
+                self.progress.problems_dropped += 1
+                self.progress.rejected[drop.reason] += 1
+                return
+        known = self.store.candidates(problem.id)
+        samples = await asyncio.gather(
+            *(self._sample(problem, i, known.get(i)) for i in range(self.spec.samples_per_problem))
+        )
+        if any(s is None for s in samples):
+            return  # stopped part-way (budget or Ctrl-C): the problem stays open for --resume
+        self._decide(problem, [s for s in samples if s is not None])
+
+    async def _sample(
+        self, problem: Problem, index: int, known: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        if known is not None:
+            return known
+        if self.stopping:
+            return None
+        request = solver_request(self.spec, problem, index)
+        try:
+            response = await self._call(request, "solver")
+        except LLMError as exc:
+            verdict = Verdict.fail(Reason.INFRA_ERROR, f"LLM call failed: {exc}")
+            return self._candidate(problem, index, request, None, verdict, save=False)
+        if response is None:
+            return None
+        self.progress.candidates_solved += 1
+        if response.truncated:
+            verdict = Verdict.fail(
+                Reason.NO_ANSWER,
+                f"response truncated at max_tokens={request.max_tokens}",
+                details={"stop_reason": response.stop_reason},
+            )
+        else:
+            verdict = await self._verify(problem, response.text)
+            if verdict.reason is Reason.INFRA_ERROR:  # one retry: infra trouble is not final
+                verdict = await self._verify(problem, response.text)
+        self.progress.candidates_verified += 1
+        return self._candidate(problem, index, request, response, verdict, save=True)
+
+    def _candidate(
+        self,
+        problem: Problem,
+        index: int,
+        request: LLMRequest,
+        response: LLMResponse | None,
+        verdict: Verdict,
+        *,
+        save: bool,
+    ) -> dict[str, Any]:
+        record = {
+            "sample_index": index,
+            "request": {
+                "model": request.model,
+                "temperature": request.temperature,
+                "max_tokens": request.max_tokens,
+                "prompt": request.messages[-1].content,
+                "prompt_version": request.prompt_version,
+                "key": request.cache_key(),
+            },
+            "response": None
+            if response is None
+            else {
+                "text": response.text,
+                "model": response.model,
+                "stop_reason": response.stop_reason,
+                "usage": response.usage.model_dump(),
+                "cost_usd": response.original_cost_usd
+                if response.from_cache and response.original_cost_usd is not None
+                else response.cost_usd,
+                "provider": response.provider,
+            },
+            "verdict": verdict.model_dump(mode="json"),
+        }
+        # Infra failures are not saved: a resumed run tries that sample again.
+        if save and verdict.reason is not Reason.INFRA_ERROR:
+            self.store.save_candidate(problem.id, index, record)
+        return record
+
+    def _decide(self, problem: Problem, samples: list[dict[str, Any]]) -> None:
+        verdicts = [Verdict.model_validate(s["verdict"]) for s in samples]
+        trust = problem.trust
+        consensus = self.spec.consensus
+        if consensus is not None and problem.trust == "generated" and problem.domain == "math":
+            agreeing = sum(v.passed for v in verdicts[: consensus.n])
+            if agreeing < consensus.k:
+                rejections = [
+                    (s["sample_index"], "verify", v.reason.value, rejection_record(problem, s, v))
+                    for s, v in zip(samples, verdicts, strict=True)
+                    if not v.passed
+                ]
+                rejections.append(
+                    (
+                        -1,
+                        "consensus",
+                        "no_consensus",
+                        {
+                            "problem_id": problem.id,
+                            "stage": "consensus",
+                            "reason": "no_consensus",
+                            "message": f"{agreeing} of {consensus.n} solves agreed with the "
+                            f"generated reference; {consensus.k} needed",
+                        },
+                    )
+                )
+                self.store.decide(
+                    problem.id, state="dropped", rows=(), rejections=rejections, note="no_consensus"
+                )
+                self.progress.problems_dropped += 1
+                self.progress.rejected["no_consensus"] += 1
+                return
+            trust = "consensus"
+        rows = []
+        rejections = []
+        for sample, verdict in zip(samples, verdicts, strict=True):
+            if verdict.passed:
+                row = build_row(
+                    self.spec,
+                    problem,
+                    sample,
+                    verdict,
+                    trust=trust,
+                    run_started_at=self._run_started_at,
+                )
+                rows.append(
+                    (row_id(problem.id, sample["sample_index"]), sample["sample_index"], row)
+                )
+            else:
+                rejections.append(
+                    (
+                        sample["sample_index"],
+                        "verify",
+                        verdict.reason.value,
+                        rejection_record(problem, sample, verdict),
+                    )
+                )
+                self.progress.rejected[verdict.reason.value] += 1
+        self.store.decide(problem.id, state="done", rows=rows, rejections=rejections)
+        self.progress.problems_done += 1
+        self.progress.kept += len(rows)
+        self._append_rows([r for _, _, r in rows])
+
+    # -- outputs ---------------------------------------------------------------------
+    def _append_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Stream kept rows to a live file; the shards proper are rebuilt from the store."""
+        if not rows:
+            return
+        self.layout.rows_dir.mkdir(parents=True, exist_ok=True)
+        with (self.layout.rows_dir / "live.jsonl").open("a", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def materialise(self) -> None:
+        """Rewrite the rows shards and the rejection log from the store, atomically."""
+        layout = self.layout
+        layout.rows_dir.mkdir(parents=True, exist_ok=True)
+        for old in layout.rows_dir.glob("shard-*.jsonl"):
+            old.unlink()
+        shard_index, count, fh = 0, 0, None
+        for row in self.store.kept_rows():
+            if fh is None or count == ROWS_PER_SHARD:
+                if fh is not None:
+                    fh.close()
+                    shard_index += 1
+                fh = open(layout.shard(shard_index).with_suffix(".tmp"), "w", encoding="utf-8")  # noqa: SIM115
+                count = 0
+            fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+            count += 1
+        if fh is not None:
+            fh.close()
+        for tmp in layout.rows_dir.glob("shard-*.tmp"):
+            tmp.replace(tmp.with_suffix(".jsonl"))
+        (layout.rows_dir / "live.jsonl").unlink(missing_ok=True)
+        tmp = layout.rejections.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as out:
+            for record in self.store.rejections():
+                out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+        os.replace(tmp, layout.rejections)
+
+    def summary(self) -> RunSummary:
+        """The funnel and spend as they stand in the store."""
+        store = self.store
+        spend = store.spend()
+        kept = store.row_count()
+        return RunSummary(
+            run_dir=str(self.layout.root),
+            spec_name=self.spec.name,
+            spec_hash=self.spec.spec_hash(),
+            problems={
+                "total": store.problem_count(),
+                "done": store.problem_count("done"),
+                "dropped": store.problem_count("dropped"),
+                "open": store.problem_count("open"),
+            },
+            candidates={
+                "solved_this_session": self.progress.candidates_solved,
+                "verified_this_session": self.progress.candidates_verified,
+                "cache_hits_this_session": self.progress.cache_hits,
+            },
+            kept_rows=kept,
+            rejections=store.rejection_counts(),
+            llm_calls=spend.calls,
+            tokens=spend.tokens,
+            cost_usd=round(spend.cost_usd, 6),
+            usd_per_kept_row=round(spend.cost_usd / kept, 6) if kept else None,
+            stopped=self._stop_reason or self.budget.stopped_by,
+            elapsed_s=round(time.monotonic() - self.progress.started, 2),
+        )
