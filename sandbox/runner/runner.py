@@ -156,6 +156,20 @@ def _reap_all(deadline: float) -> bool:
             time.sleep(0.002)
 
 
+def _reap_orphans(main_pid: int) -> int | None:
+    """Reap exited processes without blocking; the main child's wait status if it was one."""
+    status = None
+    while True:
+        try:
+            pid, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return status
+        if pid == 0:
+            return status
+        if pid == main_pid:
+            status = st
+
+
 def _other_processes() -> list[int]:
     me = os.getpid()
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
@@ -301,10 +315,13 @@ def run_job(job: dict) -> dict:
         if remaining <= 0:
             timed_out = True
             break
-        for key, _ in sel.select(remaining):
+        events = sel.select(min(remaining, 0.25))
+        status = _reap_orphans(pid)  # daemonized grandchildren must not pile up as zombies
+        for key, _ in events:
             fd = key.fd
             if fd == pidfd:
-                _, status = os.waitpid(pid, 0)
+                if status is None:
+                    _, status = os.waitpid(pid, 0)
             elif fd == in_w:
                 try:
                     n = os.write(in_w, stdin_data[:CHUNK])
