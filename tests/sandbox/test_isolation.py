@@ -416,3 +416,27 @@ def test_numpy_and_pytest_run(pool):
         )
     )
     assert "1 passed" in result.stdout
+
+
+def test_daemonized_zombies_do_not_exhaust_the_pids_limit(pool):
+    # Each grandchild is orphaned to PID 1 and exits: the runner reaps it during the job.
+    result = ok(
+        pool.run(
+            py(
+                """
+import os, time
+for i in range(300):
+    pid = os.fork()
+    if pid == 0:
+        if os.fork() == 0:
+            os._exit(0)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(0.005)
+print("forked 300")
+""",
+                timeout_s=30,
+            )
+        )
+    )
+    assert result.stdout == "forked 300\n"
