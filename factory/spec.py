@@ -206,7 +206,7 @@ class RoleSpec(_Strict):
     allowed_placeholders: ClassVar[frozenset[str]] = frozenset()
 
     model: str = Field(min_length=1, description="Model name as the LLM client knows it.")
-    temperature: float = Field(0.7, ge=0, le=2)
+    temperature: float = Field(1.0, ge=0, le=2)
     max_tokens: int = Field(2048, ge=1, le=200_000)
     system: str = Field("", description="System prompt, used verbatim (no placeholders).")
     prompt: str = Field(

@@ -172,6 +172,8 @@ def run_command(
     if dry_run:
         print_estimate(estimate_run(spec, config, prices))
         return 0
+    if llm.startswith("anthropic"):
+        _check_anthropic_sampling(spec)
     if llm == "anthropic" and not _has_key():
         raise FactoryError(
             f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
@@ -197,6 +199,19 @@ def run_command(
             summary, replay=llm.removeprefix("replay:") if llm.startswith("replay:") else None
         )
     return 0
+
+
+def _check_anthropic_sampling(spec: Any) -> None:
+    """Fail before any call: the Anthropic API (version 2026-10-21) takes no temperature."""
+    roles = {"solver": spec.roles.solver, "generator": spec.roles.generator}
+    for name, role in roles.items():
+        if role is not None and role.temperature != 1.0:
+            where = spec.path or spec.name
+            raise FactoryError(
+                f"{where}: field 'roles.{name}.temperature': {role.temperature} cannot be sent to "
+                "the Anthropic API (version 2026-10-21 takes no sampling parameters); set 1.0, "
+                "or use an OpenAI-compatible server (--llm openai:URL)"
+            )
 
 
 def _has_key() -> bool:

@@ -99,7 +99,7 @@ class Run:
         client: LLMClient,
         *,
         prices: PriceTable | None = None,
-        verifier: Verifier | None = None,
+        verifiers: dict[str, Verifier] | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -113,7 +113,8 @@ class Run:
             max_tokens=config.max_tokens if config.max_tokens is not None else caps.max_tokens,
         )
         self.n_problems = min(config.n_problems, caps.max_problems or config.n_problems)
-        self.verifier = verifier or get_verifier(spec.verifier.name, **spec.verifier.options)
+        # Built on first use per domain: a mixed spec may never meet one of its domains.
+        self._verifiers: dict[str, Verifier] = dict(verifiers or {})
         self._stop_reason: str | None = None
         self._store: StateStore | None = None
         self._executor = ThreadPoolExecutor(
@@ -313,10 +314,18 @@ class Run:
                 continue
             await self._process(problem)
 
+    def verifier_for(self, domain: str) -> Verifier:
+        """The verifier the spec names for ``domain``."""
+        if domain not in self._verifiers:
+            chosen = self.spec.verifier_for(domain)
+            self._verifiers[domain] = get_verifier(chosen.name, **chosen.options)
+        return self._verifiers[domain]
+
     async def _verify(self, problem: Problem, candidate: str) -> Verdict:
+        verifier = self.verifier_for(problem.domain)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, self.verifier.verify, problem.verifier_problem(), candidate
+            self._executor, verifier.verify, problem.verifier_problem(), candidate
         )
 
     async def _process(self, problem: Problem) -> None:

@@ -4,34 +4,20 @@ from __future__ import annotations
 
 from factory.llm.types import ChatMessage, LLMRequest
 from factory.problem import Problem
-from factory.spec import Spec
-
-SOLVER_FORMATS = {
-    "boxed": "Reason step by step, then give the final answer in \\boxed{}.",
-    "code": (
-        "Write the complete solution as one Python code block (```python ... ```). "
-        "Do not include tests or example usage."
-    ),
-    "json": "Answer with one JSON document.",
-    "text": "Answer in plain text.",
-}
+from factory.spec import Spec, solver_format_instructions
 
 
 def solver_request(spec: Spec, problem: Problem, sample_index: int) -> LLMRequest:
     """The request for sample ``sample_index`` of ``problem`` (deterministic)."""
     role = spec.roles.solver
-    fmt = SOLVER_FORMATS[role.output_format]
-    values = {
-        "statement": problem.statement,
-        "domain": problem.domain,
-        "topic": problem.topic or "",
-        "difficulty": problem.difficulty or "",
-        "entry_point": problem.reference.entry_point or "",
-        "format": fmt,
-    }
-    prompt = role.render(**values)
+    prompt = spec.render_solver_prompt(problem)
     if "{format}" not in role.prompt:
-        prompt = f"{prompt.rstrip()}\n\n{fmt}"
+        # The answer format is part of the contract with the verifier, so it is always asked.
+        fmt = solver_format_instructions(
+            spec.solver_output_format(problem.domain), problem.reference.entry_point
+        )
+        if fmt:
+            prompt = f"{prompt.rstrip()}\n\n{fmt}"
     few_shot: list[ChatMessage] = []
     for shot in role.few_shot:
         few_shot.append(ChatMessage(role="user", content=shot.user))
@@ -55,6 +41,4 @@ def answer_of(domain: str, response_text: str, verdict_details: dict) -> str:
 
         return extract_code(response_text) or ""
     extracted = verdict_details.get("extracted")
-    if isinstance(extracted, str):
-        return extracted
-    return ""
+    return extracted if isinstance(extracted, str) else ""

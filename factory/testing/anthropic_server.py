@@ -28,6 +28,7 @@ batch outcomes errored/expired/canceled). Every request received is recorded in 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -265,6 +266,16 @@ class AnthropicTestServer:
         """Return the recorded requests with this exact ``method`` and ``path``."""
         with self._lock:
             return [r for r in self.requests if r.path == path and r.method == method]
+
+    def stats(self) -> dict[str, int]:
+        """Counters for a process that cannot see this object (served at ``GET /_test/stats``)."""
+        with self._lock:
+            return {
+                "requests": len(self.requests),
+                "messages": sum(r.path == "/v1/messages" for r in self.requests),
+                "chat_completions": sum(r.path == "/v1/chat/completions" for r in self.requests),
+                "max_in_flight": self.max_in_flight,
+            }
 
     @property
     def batch_create_count(self) -> int:
@@ -519,12 +530,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = self.path.split("?", 1)[0]
         state = self.state
-        state._record(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
+        if path != "/_test/stats":
+            state._record(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
         if state.api_key is not None and not self._authorized(state.api_key):
             self._send_json(401, _error_body(401, "invalid x-api-key"))
             return
         parts = path.strip("/").split("/")
-        if method == "POST" and path == "/v1/messages":
+        if method == "GET" and path == "/_test/stats":
+            self._send_json(200, state.stats())
+        elif method == "POST" and path == "/v1/messages":
             self._complete("messages", body, state._message)
         elif method == "POST" and path == "/v1/chat/completions":
             self._complete("chat", body, state._chat_completion)
@@ -626,3 +640,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted: ``python -m factory.testing.anthropic_server [--delay S]``.
+
+    Prints the base URL on the first line, so a script or another process can connect; counters
+    are at ``GET /_test/stats``.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local Anthropic/OpenAI-compatible test server.")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--batch-processing", type=float, default=0.0, help="seconds per batch")
+    args = parser.parse_args(argv)
+    with AnthropicTestServer(delay_s=args.delay, batch_processing_s=args.batch_processing) as srv:
+        print(srv.base_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
