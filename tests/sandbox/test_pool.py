@@ -138,7 +138,8 @@ def test_orphans_of_dead_owners_are_reaped(pool):
     assert_healthy(pool)  # a live owner's containers are left alone
 
 
-def test_a_killed_parent_leaves_no_container():
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_a_killed_parent_leaves_no_container(sig):
     script = textwrap.dedent("""
         import sys, time
         from sandbox.pool import SandboxPool
@@ -150,8 +151,8 @@ def test_a_killed_parent_leaves_no_container():
     assert proc.stdout.readline().strip() == "ready"
     owner = owner_id(proc.pid)
     assert len(docker_api.list_containers(f"{OWNER_LABEL}={owner}")) == 2
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, sig)
+    proc.wait(timeout=60)
     deadline = time.monotonic() + 20
     while docker_api.list_containers(f"{OWNER_LABEL}={owner}") and time.monotonic() < deadline:
         time.sleep(0.2)
