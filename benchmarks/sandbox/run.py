@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()
     jobs = make_jobs(args.jobs)
     subset = jobs[: min(args.docker_run_jobs, len(jobs))]
     t = time.perf_counter()
@@ -137,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"sandbox benchmark: {args.jobs} jobs, {args.size} workers, image {pool.image}")
     print(f"pool start (warm containers, no preflight): {pool_start:.2f}s")
+    load = os.getloadavg()
+    print(
+        f"host load average before/after: {load_before[0]:.2f}/{load[0]:.2f} on {os.cpu_count()} "
+        "cores (containers share one cgroup weight against other host processes: under load "
+        "the pool slows more than the bare subprocess)"
+    )
     print(f"{'way':<12} {'jobs':>5} {'jobs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'failed':>6}")
     for way, r in rows.items():
         print(
