@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The main job, offline, with no API key, on the shipped default input.
+# The main job, offline, with no API key: `factory generate` on the shipped quickstart spec,
+# replaying recorded (scripted) LLM responses, verifying with the real math verifier and the
+# real Docker sandbox. Installs what it needs first (virtualenv, Docker, sandbox image).
+# Usage: bash scripts/quickstart.sh [OUT_DIR]   (default runs/quickstart, replaced each time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
-echo "==> verifying the shipped sample of LLM math answers (problem_specs/samples/math_answers.jsonl)"
-.venv/bin/factory verify-file problem_specs/samples/math_answers.jsonl
+out=${1:-runs/quickstart}
+bash scripts/bootstrap.sh --docker
+rm -rf "$out"
+echo "==> factory generate problem_specs/quickstart.yaml (recorded responses, no network)"
+.venv/bin/factory generate problem_specs/quickstart.yaml --n 12 --out "$out" \
+  --llm replay:problem_specs/recorded/quickstart.jsonl

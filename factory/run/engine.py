@@ -40,6 +40,7 @@ from factory.run.solver import solver_request
 from factory.run.store import StateStore
 from factory.spec import Spec
 from verifiers import Reason, Verdict, Verifier, get_verifier
+from verifiers.code import extract_code
 
 
 class RunConfig(BaseModel):
@@ -328,6 +329,21 @@ class Run:
             self._executor, verifier.verify, problem.verifier_problem(), candidate
         )
 
+    async def _judge(self, problem: Problem, text: str) -> Verdict:
+        """Verify one solver answer; code answers must come as a fenced code block."""
+        candidate: str | None = text
+        if problem.domain == "code":
+            candidate = extract_code(text)
+            if candidate is None:
+                verifier = self.verifier_for(problem.domain)
+                return Verdict.fail(
+                    Reason.NO_ANSWER, "no ```python code block in the response"
+                ).stamped(verifier=verifier.name, version=verifier.version)
+        verdict = await self._verify(problem, candidate)
+        if verdict.reason is Reason.INFRA_ERROR:  # one retry: infra trouble is not final
+            verdict = await self._verify(problem, candidate)
+        return verdict
+
     async def _process(self, problem: Problem) -> None:
         if problem.domain == "code" and problem.trust == "generated":
             drop = await check_generated_code_reference(problem, self._verify)
@@ -367,9 +383,7 @@ class Run:
                 details={"stop_reason": response.stop_reason},
             )
         else:
-            verdict = await self._verify(problem, response.text)
-            if verdict.reason is Reason.INFRA_ERROR:  # one retry: infra trouble is not final
-                verdict = await self._verify(problem, response.text)
+            verdict = await self._judge(problem, response.text)
         self.progress.candidates_verified += 1
         return self._candidate(problem, index, request, response, verdict, save=True)
 
