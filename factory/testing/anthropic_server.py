@@ -161,6 +161,7 @@ class AnthropicTestServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
+        self._batch_lock = threading.Lock()
         self._faults: list[Fault] = []
         self._batch_rules: list[_BatchItemRule] = []
         self._batches: dict[str, _Batch] = {}
@@ -225,7 +226,11 @@ class AnthropicTestServer:
         route: Route = "any",
         error_type: str | None = None,
     ) -> None:
-        """Answer the next ``times`` requests on ``route`` with HTTP ``status`` (in order)."""
+        """Answer the next ``times`` requests on ``route`` with HTTP ``status`` (in order).
+
+        ``route="any"`` matches completions (Anthropic or OpenAI) and batch creation; batch
+        polling and results are never failed.
+        """
         fault = Fault(
             status=status,
             message=message or f"injected error {status}",
@@ -407,8 +412,13 @@ class AnthropicTestServer:
         return 200, self._batch_json(batch)
 
     def _process_if_ready(self, batch: _Batch) -> None:
-        if batch.status == "ended" or time.monotonic() < batch.ready_at:
-            return
+        # One thread processes a batch; a concurrent poll waits instead of answering it twice.
+        with self._batch_lock:
+            if batch.status == "ended" or time.monotonic() < batch.ready_at:
+                return
+            self._process(batch)
+
+    def _process(self, batch: _Batch) -> None:
         results = []
         for item in batch.requests:
             outcome = self._batch_outcome(item["params"])
@@ -469,7 +479,7 @@ class AnthropicTestServer:
         }
 
     def _cancel_batch(self, batch: _Batch) -> dict[str, Any]:
-        with self._lock:
+        with self._batch_lock, self._lock:
             if batch.status == "in_progress":
                 batch.cancel_initiated_at = datetime.now(UTC)
                 batch.status = "ended"

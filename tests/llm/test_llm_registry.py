@@ -51,3 +51,15 @@ def test_replay_spec_reads_a_recording(tmp_path: Path) -> None:
 def test_unknown_specs_list_the_valid_forms(spec: str) -> None:
     with pytest.raises(ValueError, match="expected 'anthropic'"):
         make_client(spec)
+
+
+def test_every_client_and_wrapper_implements_the_protocol(tmp_path: Path) -> None:
+    from factory.llm import CachedClient, ResponseCache
+
+    inner = make_client("anthropic", api_key="k")
+    path = tmp_path / "rec.jsonl"
+    recording = RecordingClient(inner, path)
+    cached = CachedClient(recording, ResponseCache(tmp_path / "c.sqlite"))
+    for client in (recording, cached, ReplayClient(path)):
+        assert isinstance(client, LLMClient) and client.provider
+    run(cached.aclose())
