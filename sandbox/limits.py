@@ -34,7 +34,7 @@ class ContainerLimits(BaseModel):
 
 def docker_run_args(limits: ContainerLimits, *, name: str, owner: str) -> list[str]:
     """Flags for `docker run` (before the image name). No host path is mounted at all."""
-    tmpfs_opts = f"rw,nosuid,nodev,uid={SANDBOX_UID},gid={SANDBOX_UID}"
+    tmpfs_opts = f"rw,nosuid,nodev,uid={SANDBOX_UID},gid={SANDBOX_UID},nr_inodes=65536"
     return [
         "--name", name,
         "--label", f"{LABEL}=1",

@@ -228,7 +228,9 @@ def _cleanup() -> str | None:
     if not _reap_all(time.monotonic() + REAP_GRACE_S):
         return f"processes survive the kill: {_other_processes()}"
     try:
-        for directory in SCRATCH_DIRS:
+        for directory, mode in _SCRATCH_MODES.items():
+            if os.stat(directory).st_mode & 0o7777 != mode:
+                os.chmod(directory, mode)  # the job may have locked its own dirs
             _wipe(directory)
         _remove_sysv_ipc()
     except OSError as exc:
@@ -399,10 +401,16 @@ def _read_into(sel, fd: int, capture: _Capture) -> bool:
     return True
 
 
+_SCRATCH_MODES: dict[str, int] = {}
+
+
 def main() -> int:
     # No handler for any signal: as PID 1 that makes us unkillable from inside the namespace.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    for directory in SCRATCH_DIRS:
+        with contextlib.suppress(OSError):
+            _SCRATCH_MODES[directory] = os.stat(directory).st_mode & 0o7777
     inp = os.fdopen(0, "rb", buffering=0)
     out = os.fdopen(1, "wb")
     _send(

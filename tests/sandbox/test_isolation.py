@@ -296,7 +296,7 @@ rep.write(json.dumps(out) + "\\n")
 
 
 def test_leftover_processes_and_files_do_not_survive(pool):
-    ok(
+    result = ok(
         pool.run(
             py("""
 import os, subprocess
@@ -315,6 +315,10 @@ for d in ("/tmp", "/dev/shm", "/work", "."):
         pass
 os.makedirs("deep/er", exist_ok=True)
 os.chmod("deep", 0)
+os.makedirs("/tmp/locked/in", exist_ok=True)
+os.chmod("/tmp/locked", 0)
+os.chmod("/tmp", 0)
+os.chmod("/work", 0)
 import ctypes
 libc = ctypes.CDLL(None)
 libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE | IPC_CREAT
@@ -323,6 +327,7 @@ rt.mq_open(b"/leftover-queue", os.O_CREAT | os.O_RDWR, 0o600, None)  # a POSIX m
 """)
         )
     )
+    assert not result.recycled  # the runner cleaned up by itself, without doubt
     assert_healthy(pool)
 
 
@@ -440,3 +445,26 @@ print("forked 300")
         )
     )
     assert result.stdout == "forked 300\n"
+
+
+def test_many_small_files_hit_the_inode_cap(pool):
+    result = ok(
+        pool.run(
+            py(
+                REPORT
+                + """
+n = 0
+try:
+    while n < 200_000:
+        open(f"f{n}", "w").close()
+        n += 1
+except OSError as exc:
+    rep.write(json.dumps({"n": n, "err": exc.errno}) + "\\n")
+""",
+                timeout_s=60,
+            )
+        )
+    )
+    assert _record(result)["n"] < 65536
+    assert not result.recycled
+    assert_healthy(pool)
