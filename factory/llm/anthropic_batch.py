@@ -271,9 +271,17 @@ class AnthropicBatchRunner:
                 report.batches_submitted += 1
             if not active:
                 break
-            ended = await asyncio.gather(*(self._wait(b, deadline) for b in active))
-            for batch in ended:
-                await self._collect(batch, by_id, attempts, report)
+            outcomes = await asyncio.gather(
+                *(self._wait(b, deadline) for b in active), return_exceptions=True
+            )
+            # Batches that ended are collected (and their results saved) even if another one
+            # failed or ran out of time, which is raised afterwards.
+            for outcome in outcomes:
+                if not isinstance(outcome, BaseException):
+                    await self._collect(outcome, by_id, attempts, report)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             active = []
             to_submit = [
                 cid
@@ -330,20 +338,24 @@ class AnthropicBatchRunner:
         for line in lines:
             cid = line.custom_id
             request = by_id.get(cid)
-            if request is None:
-                continue  # another run's request sharing this store; it reads its own results
-            seen.add(cid)
             result = line.result
             if result.type == "succeeded":
                 response = response_from_message(
                     result.message,
-                    request,
+                    request_key=cid,
+                    model=request.model if request else result.message.model,
                     prices=self.prices,
                     provider=self.provider,
                     latency_s=latency,
                     batch=True,
                 )
+                # Saved even for a request of another run sharing this store (an adopted batch
+                # is marked ended below), so that run finds its result here instead of paying again.
                 self.store.save_result(cid, response)
+            if request is None:
+                continue
+            seen.add(cid)
+            if result.type == "succeeded":
                 report.responses[cid] = response
                 report.failures.pop(cid, None)
             else:

@@ -71,14 +71,15 @@ def usage_from_sdk(usage: Any) -> Usage:
 
 def response_from_message(
     message: Any,
-    request: LLMRequest,
     *,
+    request_key: str,
+    model: str,
     prices: PriceTable,
     provider: str,
     latency_s: float = 0.0,
     batch: bool = False,
 ) -> LLMResponse:
-    """Build an ``LLMResponse`` from an SDK ``Message``; text blocks are joined."""
+    """Build an ``LLMResponse`` from an SDK ``Message``, priced as ``model``; text blocks joined."""
     text = "".join(block.text for block in message.content if block.type == "text")
     usage = usage_from_sdk(message.usage)
     return LLMResponse(
@@ -86,9 +87,9 @@ def response_from_message(
         stop_reason=message.stop_reason,
         model=message.model,
         usage=usage,
-        cost_usd=prices.cost_usd(request.model, usage, batch=batch),
-        cost_known=prices.lookup(request.model) is not None,
-        request_key=request.cache_key(),
+        cost_usd=prices.cost_usd(model, usage, batch=batch),
+        cost_known=prices.lookup(model) is not None,
+        request_key=request_key,
         provider=provider,
         latency_s=latency_s,
     )
@@ -218,7 +219,8 @@ class AnthropicClient:
         )
         return response_from_message(
             message,
-            request,
+            request_key=request.cache_key(),
+            model=request.model,
             prices=self.prices,
             provider=self.provider,
             latency_s=time.monotonic() - started,

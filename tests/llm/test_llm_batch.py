@@ -156,3 +156,17 @@ def test_canceling_a_batch_through_the_sdk(tmp_path: Path) -> None:
         assert ended.processing_status == "ended" and ended.request_counts.canceled == 1
         (line,) = list(sdk.messages.batches.results(batch.id))
         assert line.custom_id == "a" and line.result.type == "canceled"
+
+
+def test_a_shared_batch_keeps_results_for_the_other_requests(tmp_path: Path) -> None:
+    a, b = make_request("a"), make_request("b")
+    store = tmp_path / "b.sqlite"
+    with AnthropicTestServer(batch_processing_s=60) as srv:
+        with pytest.raises(LLMError, match="still in_progress"):
+            run_batch(srv, store, [a, b], max_wait_s=0.1)
+        srv.finish_batches()
+        assert run_batch(srv, store, [a]).succeeded == 1  # adopts the batch holding a and b
+        seen = len(srv.requests)
+        report = run_batch(srv, store, [b])
+        assert report.succeeded == 1 and len(srv.requests) == seen
+        assert srv.batch_create_count == 1
