@@ -27,6 +27,8 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from pydantic import ValidationError
+
 from sandbox import docker_api
 from sandbox.build import resolve_image
 from sandbox.errors import SandboxError, SandboxInfraError, SandboxUnavailable
@@ -118,7 +120,8 @@ class _Container:
                     continue
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
-                    self._proc.wait(timeout=30)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self._proc.wait(timeout=30)
                     raise _ContainerFailed(
                         f"container exited (code {self._proc.returncode}): {self._stderr_tail()}"
                     )
@@ -165,6 +168,12 @@ class _Container:
 def _cli_env() -> dict[str, str]:
     """Env for the docker CLI process (host side; the container never sees it)."""
     return {k: v for k, v in os.environ.items() if k.startswith("DOCKER_") or k in ("PATH", "HOME")}
+
+
+def _raise_unavailable_if_docker_is_gone() -> None:
+    problem = docker_api.diagnose_daemon()
+    if problem is not None:
+        raise SandboxUnavailable(problem.line())
 
 
 def reap_orphans() -> list[str]:
@@ -241,6 +250,7 @@ class SandboxPool:
             try:
                 return slot.future.result()
             except _ContainerFailed as exc:
+                _raise_unavailable_if_docker_is_gone()
                 raise SandboxInfraError(f"cannot start a sandbox container: {exc}") from exc
 
     def _replace(self, slot: _Slot, old: _Container, *, force: bool) -> None:
@@ -277,23 +287,25 @@ class SandboxPool:
                 container = self._container(slot)
                 try:
                     raw = container.run(job)
-                except _ContainerFailed as exc:
+                    doubt = raw.pop("doubt", None)
+                    result = JobResult(
+                        **raw, image=self.image, container_id=container.id, recycled=False
+                    )
+                except (_ContainerFailed, ValidationError) as exc:
                     self._replace(slot, container, force=True)
                     if attempt == 2:
+                        _raise_unavailable_if_docker_is_gone()
                         raise SandboxInfraError(f"sandbox failed twice: {exc}") from exc
                     continue
-                doubt = raw.pop("doubt", None)
-                recycle = bool(
-                    raw["timed_out"]
-                    or raw["memory_exceeded"]
+                result.recycled = bool(
+                    result.timed_out
+                    or result.memory_exceeded
                     or doubt
                     or container.jobs >= self.max_jobs_per_container
                 )
-                if recycle:
+                if result.recycled:
                     self._replace(slot, container, force=bool(doubt))
-                return JobResult(
-                    **raw, image=self.image, container_id=container.id, recycled=recycle
-                )
+                return result
             raise AssertionError("unreachable")
         finally:
             self._release(slot)
