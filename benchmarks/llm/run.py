@@ -67,7 +67,9 @@ def stats(base_url: str) -> dict[str, int]:
         return json.load(response)
 
 
-async def bare_sdk_pass(base_url: str, requests: list[LLMRequest], concurrency: int) -> float:
+async def bare_sdk_pass(
+    base_url: str, requests: list[LLMRequest], concurrency: int
+) -> tuple[float, float]:
     sdk = anthropic.AsyncAnthropic(api_key="bench", base_url=base_url, max_retries=0)
     params = [build_message_params(r) for r in requests]
     semaphore = asyncio.Semaphore(concurrency)
@@ -78,24 +80,24 @@ async def bare_sdk_pass(base_url: str, requests: list[LLMRequest], concurrency: 
 
     try:
         await one(build_message_params(make_requests(1, "warm-up-bare")[0]))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(p) for p in params))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
     finally:
         await sdk.close()
 
 
 async def client_passes(
     base_url: str, requests: list[LLMRequest], concurrency: int, cache_dir: Path
-) -> tuple[float, int, float, int]:
+) -> tuple[float, float, int, float, int]:
     inner = AnthropicClient(api_key="bench", base_url=base_url, max_concurrency=concurrency)
     client = CachedClient(inner, ResponseCache(cache_dir / "cache.sqlite"))
     try:
         await client.complete(make_requests(1, "warm-up-ours")[0])
         before = stats(base_url)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(client.complete(r) for r in requests))
-        network_s = time.perf_counter() - started
+        network_s, network_cpu_s = time.perf_counter() - started, time.process_time() - cpu
         middle = stats(base_url)
         started = time.perf_counter()
         responses = await asyncio.gather(*(client.complete(r) for r in requests))
@@ -106,6 +108,7 @@ async def client_passes(
         await client.aclose()
     return (
         network_s,
+        network_cpu_s,
         middle["messages"] - before["messages"],
         cached_s,
         after["messages"] - middle["messages"],
@@ -121,9 +124,11 @@ def bench(n: int, latency: float, concurrency: int) -> dict[str, float]:
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().strip()
-        bare_s = asyncio.run(bare_sdk_pass(base_url, make_requests(n, "bare"), concurrency))
+        bare_s, bare_cpu_s = asyncio.run(
+            bare_sdk_pass(base_url, make_requests(n, "bare"), concurrency)
+        )
         with tempfile.TemporaryDirectory() as tmp:
-            network_s, calls, cached_s, cached_calls = asyncio.run(
+            network_s, cpu_s, calls, cached_s, cached_calls = asyncio.run(
                 client_passes(base_url, make_requests(n, "ours"), concurrency, Path(tmp))
             )
         max_in_flight = stats(base_url)["max_in_flight"]
@@ -141,6 +146,10 @@ def bench(n: int, latency: float, concurrency: int) -> dict[str, float]:
         "client_ratio_to_ideal": network_s / ideal if ideal else float("nan"),
         "bare_sdk_ratio_to_ideal": bare_s / ideal if ideal else float("nan"),
         "client_overhead_vs_bare_sdk": network_s / bare_s,
+        "bare_sdk_cpu_ms_per_request": 1000 * bare_cpu_s / n,
+        "client_cpu_ms_per_request": 1000 * cpu_s / n,
+        # One event loop cannot finish faster than the CPU its requests need.
+        "cpu_floor_s": cpu_s,
         "client_network_calls": calls,
         "max_in_flight": max_in_flight,
         "cached_s": cached_s,
@@ -162,13 +171,18 @@ def main() -> None:
     )
     print(
         f"  bare SDK + semaphore:   {r['bare_sdk_s']:.2f}s "
-        f"(ratio {r['bare_sdk_ratio_to_ideal']:.2f})"
+        f"(ratio {r['bare_sdk_ratio_to_ideal']:.2f}; "
+        f"{r['bare_sdk_cpu_ms_per_request']:.1f} ms client CPU per request)"
     )
     print(
         f"  AnthropicClient:        {r['client_s']:.2f}s "
         f"(ratio {r['client_ratio_to_ideal']:.2f}, target < 1.3; "
         f"{r['client_overhead_vs_bare_sdk']:.2f}x the bare SDK); "
         f"{r['client_network_calls']} calls, max in flight {r['max_in_flight']}"
+    )
+    print(
+        f"  client CPU: {r['client_cpu_ms_per_request']:.1f} ms per request, "
+        f"{r['cpu_floor_s']:.2f}s in all: the wall time cannot go below max(ideal, CPU)"
     )
     print(
         f"  CachedClient 2nd pass:  {r['cached_s']:.3f}s, "

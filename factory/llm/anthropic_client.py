@@ -165,7 +165,9 @@ class AnthropicClient:
     """An ``LLMClient`` for the Anthropic Messages API.
 
     ``max_concurrency`` bounds the HTTP requests in flight (waiting between retries does not hold a
-    slot); ``max_retries`` counts retries after the first attempt; ``prices`` turns usage into USD.
+    slot); ``max_retries`` counts retries after the first attempt (a full ``retry`` policy, if
+    given, replaces it); ``prices`` turns usage into USD. The key comes from ``api_key`` or
+    ``ANTHROPIC_API_KEY``; without either, construction fails.
     """
 
     def __init__(

@@ -47,7 +47,9 @@ class LLMRequest(BaseModel):
 
     def cache_key(self) -> str:
         """Return a sha256 hex digest over everything that can change the response."""
-        payload = {"v": CACHE_KEY_VERSION, **self.model_dump(mode="json")}
+        # Fields at their default are left out, so adding a new field with a default later keeps
+        # every existing key (and so every cached or recorded response) valid.
+        payload = {"v": CACHE_KEY_VERSION, **self.model_dump(mode="json", exclude_defaults=True)}
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

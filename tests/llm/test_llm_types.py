@@ -86,3 +86,15 @@ def test_truncated_flag() -> None:
         provider="p",
     )
     assert response.truncated
+
+
+def test_an_explicit_default_gives_the_same_key_as_an_omitted_one() -> None:
+    implicit = LLMRequest(model="m", messages=[ChatMessage(role="user", content="x")])
+    explicit = LLMRequest(
+        model="m",
+        messages=[ChatMessage(role="user", content="x")],
+        temperature=1.0,
+        sample_index=0,
+        few_shot=[],
+    )
+    assert implicit.cache_key() == explicit.cache_key()
