@@ -1,0 +1,13 @@
+"""Fixtures of the run tests."""
+
+import pytest
+from scripted_llm import gsm_responder
+
+from factory.testing.anthropic_server import AnthropicTestServer
+
+
+@pytest.fixture
+def llm_server():
+    """A local Anthropic-compatible server answering grade-school problems."""
+    with AnthropicTestServer(responder=gsm_responder) as server:
+        yield server

@@ -1,0 +1,188 @@
+"""`factory generate` end to end: real CLI, real SDK over HTTP to a local server, real verifiers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from scripted_llm import (
+    GSM_SPEC,
+    REPO,
+    algebra_responder,
+    expected_gsm_rows,
+    gsm_responder,
+    rows_of,
+    run_cli,
+)
+
+from factory.llm.cache import ResponseCache
+from factory.testing.anthropic_server import AnthropicTestServer
+
+
+def _generate(server, out, *extra: str, n: int = 20, spec=GSM_SPEC):
+    return run_cli(
+        "generate", str(spec), "--n", str(n), "--out", str(out),
+        "--llm", f"anthropic:{server.base_url}", "--quiet", *extra,
+    )  # fmt: skip
+
+
+def test_math_spec_keeps_exactly_the_right_answers(llm_server, tmp_path):
+    result = _generate(llm_server, tmp_path / "run", "--json-logs")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["stopped"] is None
+    rows = rows_of(tmp_path / "run")
+    assert len(rows) == summary["kept_rows"] == expected_gsm_rows(20)
+    assert summary["rejections"] == {"wrong_answer": 80 - len(rows)}
+    row = rows[0]
+    assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
+    assert row["verdict"]["passed"] and row["answer"]
+    prov = row["provenance"]
+    assert prov["spec_name"] == "gsm8k_distill" and prov["verifier"] == "math"
+    assert prov["reference_trust"] == "ground_truth" and prov["model"] == "claude-haiku-4-5"
+    assert {"spec_hash", "prompt_version", "temperature", "sample_index"} <= set(prov)
+    rejections = [json.loads(x) for x in (tmp_path / "run" / "rejections.jsonl").open()]
+    assert {r["reason"] for r in rejections} == {"wrong_answer"}
+    assert summary["usd_per_kept_row"] > 0
+
+
+def test_resume_after_sigkill_equals_an_uninterrupted_run_and_pays_nothing_twice(tmp_path):
+
+    with AnthropicTestServer(responder=gsm_responder, delay_s=0.15) as server:
+        whole = _generate(server, tmp_path / "whole", "--concurrency", "3")
+        assert whole.returncode == 0, whole.stderr
+        killed_dir = tmp_path / "killed"
+        cmd = [sys.executable, "-m", "factory.cli", "generate", str(GSM_SPEC), "--n", "20",
+               "--out", str(killed_dir), "--llm", f"anthropic:{server.base_url}", "--quiet",
+               "--concurrency", "3"]  # fmt: skip
+        before = len(server.requests_to("/v1/messages"))
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, "ANTHROPIC_API_KEY": "k"}, cwd=REPO,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        done = 0
+        while time.monotonic() < deadline and done < 4:
+            time.sleep(0.05)
+            try:
+                with sqlite3.connect(killed_dir / "state.sqlite") as db:
+                    query = "SELECT COUNT(*) FROM problems WHERE state='done'"
+                    done = db.execute(query).fetchone()[0]
+            except sqlite3.Error:
+                done = 0
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert 4 <= done < 20, "the kill must land mid-run"
+        completed_before_kill = len(ResponseCache(killed_dir / "llm_cache.sqlite"))
+        first_part = len(server.requests_to("/v1/messages")) - before
+
+        resumed = run_cli("resume", str(killed_dir), "--quiet")
+        assert resumed.returncode == 0, resumed.stderr
+        second_part = len(server.requests_to("/v1/messages")) - before - first_part
+
+    assert rows_of(killed_dir) == rows_of(tmp_path / "whole")
+    # Every call that completed before the kill was answered from the cache on resume.
+    assert second_part == 80 - completed_before_kill
+    assert first_part >= completed_before_kill
+    with sqlite3.connect(killed_dir / "state.sqlite") as db:
+        calls = db.execute("SELECT COUNT(*) FROM spend").fetchone()[0]
+    assert calls == 80
+    whole_rejections = (tmp_path / "whole" / "rejections.jsonl").read_text()
+    assert (killed_dir / "rejections.jsonl").read_text() == whole_rejections
+
+
+def test_budget_cap_stops_cleanly_and_resume_finishes(llm_server, tmp_path):
+    out = tmp_path / "run"
+    capped = _generate(llm_server, out, "--max-usd", "0.03", "--json-logs")
+    assert capped.returncode == 0, capped.stderr
+    summary = json.loads(capped.stdout.splitlines()[-1])
+    assert summary["stopped"].startswith("max_usd reached")
+    assert 0 < summary["cost_usd"] <= 0.03
+    assert summary["problems"]["open"] > 0
+    finished = _generate(llm_server, out, "--resume", "--json-logs")
+    assert finished.returncode == 0, finished.stderr
+    final = json.loads(finished.stdout.splitlines()[-1])
+    assert final["stopped"] is None and final["problems"]["open"] == 0
+    assert final["kept_rows"] == expected_gsm_rows(20)
+
+
+def test_first_ctrl_c_finishes_in_flight_work_and_resume_continues(tmp_path):
+
+    with AnthropicTestServer(responder=gsm_responder, delay_s=0.3) as server:
+        out = tmp_path / "run"
+        cmd = [sys.executable, "-m", "factory.cli", "generate", str(GSM_SPEC), "--n", "20",
+               "--out", str(out), "--llm", f"anthropic:{server.base_url}", "--json-logs",
+               "--concurrency", "2"]  # fmt: skip
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, "ANTHROPIC_API_KEY": "k"}, cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(server.requests_to("/v1/messages")) < 3:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        summary = json.loads(stdout.splitlines()[-1])
+        assert summary["stopped"].startswith("interrupted")
+        assert summary["problems"]["open"] > 0
+        resumed = run_cli("resume", str(out), "--json-logs")
+        assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[-1])["kept_rows"] == expected_gsm_rows(20)
+
+
+def test_dry_run_estimates_and_sends_nothing(llm_server, tmp_path):
+    result = _generate(llm_server, tmp_path / "run", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "dry run of spec gsm8k_distill: 20 problems x 4 samples" in result.stdout
+    assert "solver" in result.stdout and "total: $" in result.stdout
+    assert llm_server.requests == []
+
+
+def test_bad_spec_fails_before_any_call_naming_file_and_field(llm_server, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GSM_SPEC.read_text().replace("temperature: 1.0", "temperature: 3.5"))
+    (tmp_path / "data").symlink_to(REPO / "problem_specs" / "data")
+    result = _generate(llm_server, tmp_path / "run", spec=bad)
+    assert result.returncode == 2
+    assert f"{bad}:" in result.stderr
+    assert "field 'roles.solver.temperature'" in result.stderr
+    assert llm_server.requests == []
+
+
+def test_reusing_a_run_dir_needs_resume(llm_server, tmp_path):
+    assert _generate(llm_server, tmp_path / "run", n=2).returncode == 0
+    again = _generate(llm_server, tmp_path / "run", n=2)
+    assert again.returncode == 2 and "--resume" in again.stderr
+
+
+def test_generated_math_needs_consensus(tmp_path):
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+    with AnthropicTestServer(responder=algebra_responder(wrong_reference_every=3)) as server:
+        result = _generate(server, tmp_path / "run", "--json-logs", n=10, spec=spec)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    rows = rows_of(tmp_path / "run")
+    assert summary["problems"]["dropped"] >= 3
+    assert summary["rejections"]["no_consensus"] == summary["problems"]["dropped"]
+    assert rows and {r["provenance"]["reference_trust"] for r in rows} == {"consensus"}
+    assert len(rows) == 4 * summary["problems"]["done"]
+
+
+def test_malformed_generator_answers_are_recorded_rejections(tmp_path):
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+
+    def responder(body):
+        return "Sorry, I would rather not write problems today."  # not JSON at all
+
+    with AnthropicTestServer(responder=responder) as server:
+        result = _generate(server, tmp_path / "run", "--json-logs", n=5, spec=spec)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["kept_rows"] == 0 and summary["problems"]["total"] == 0
+    assert summary["rejections"] == {"invalid_json": 1}
