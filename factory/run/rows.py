@@ -76,6 +76,9 @@ def build_row(
                 {"role": "assistant", "content": columns["solution"]},
             ],
             "problem": problem.statement,
+            "domain": problem.domain,
+            "topic": problem.topic,
+            "difficulty": problem.difficulty,
             "solution": columns["solution"],
             "answer": columns["answer"],
             "verdict": {
