@@ -17,7 +17,14 @@ from factory.run.layout import RunLayout
 KEY_ENV = "ANTHROPIC_API_KEY"
 
 
-def _client(llm: str, record: Path | None, layout: RunLayout, batch: bool, prices: Any) -> Any:
+def _client(
+    llm: str,
+    record: Path | None,
+    layout: RunLayout,
+    batch: bool,
+    prices: Any,
+    batch_poll_s: float = 30.0,
+) -> Any:
     """The LLM client stack: provider (or replay), optional recorder, then the run's cache."""
     from factory.llm.cache import CachedClient, ResponseCache
     from factory.llm.registry import make_client
@@ -35,7 +42,7 @@ def _client(llm: str, record: Path | None, layout: RunLayout, batch: bool, price
             raise FactoryError("--batch needs an Anthropic client (--llm anthropic[:URL])")
         from factory.llm.batching import BatchingClient
 
-        inner = BatchingClient(inner, layout.batches)
+        inner = BatchingClient(inner, layout.batches, poll_interval_s=batch_poll_s)
     if record is not None:
         inner = RecordingClient(inner, record)
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -152,6 +159,7 @@ def run_command(
     concurrency: int,
     prices_path: Path | None,
     mode: str,
+    batch_poll_s: float = 30.0,
 ) -> int:
     """Shared body of `generate` and `resume`; returns the exit code."""
     from factory.llm.pricing import PriceTable
@@ -180,9 +188,15 @@ def run_command(
             "(e.g. the quickstart's recorded responses)"
         )
     layout = RunLayout(out)
-    client = _client(llm, record, layout, batch, prices)
+    client = _client(llm, record, layout, batch, prices, batch_poll_s)
     run = Run(spec, config, client, prices=prices)
-    meta = {"spec_path": str(spec_path.resolve()), "n": n, "llm": llm}
+    meta = {
+        "spec_path": str(spec_path.resolve()),
+        "n": n,
+        "llm": llm,
+        "batch": batch,
+        "batch_poll_s": batch_poll_s,
+    }
 
     async def main() -> Any:
         try:
@@ -273,6 +287,9 @@ def register(app: typer.Typer) -> None:
         batch: Annotated[
             bool, typer.Option("--batch", help="Use the Message Batches API (half price).")
         ] = False,
+        batch_poll_s: Annotated[
+            float, typer.Option("--batch-poll-s", min=0.01, help="Seconds between batch polls.")
+        ] = 30.0,
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Estimate tokens and USD; spend nothing.")
         ] = False,
@@ -305,6 +322,7 @@ def register(app: typer.Typer) -> None:
                 concurrency=concurrency,
                 prices_path=prices,
                 mode=_mode(quiet, json_logs),
+                batch_poll_s=batch_poll_s,
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -330,13 +348,14 @@ def register(app: typer.Typer) -> None:
                 resume=True,
                 llm=llm or meta["llm"],
                 record=None,
-                batch=False,
+                batch=bool(meta.get("batch", False)),
                 dry_run=False,
                 max_usd=None,
                 max_tokens=None,
                 concurrency=8,
                 prices_path=None,
                 mode=_mode(quiet, json_logs),
+                batch_poll_s=float(meta.get("batch_poll_s", 30.0)),
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)

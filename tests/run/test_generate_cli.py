@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from unittest.mock import ANY
 
+import pytest
 from scripted_llm import (
     GSM_SPEC,
     REPO,
@@ -186,3 +188,20 @@ def test_malformed_generator_answers_are_recorded_rejections(tmp_path):
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["kept_rows"] == 0 and summary["problems"]["total"] == 0
     assert summary["rejections"] == {"invalid_json": 1}
+
+
+def test_batch_mode_goes_through_message_batches_at_half_price(llm_server, tmp_path):
+    direct = _generate(llm_server, tmp_path / "direct", "--json-logs", n=5)
+    batched = _generate(
+        llm_server, tmp_path / "batched", "--json-logs", "--batch", "--batch-poll-s", "0.2", n=5
+    )
+    assert batched.returncode == 0, batched.stderr
+    assert llm_server.batch_create_count >= 1
+    d = json.loads(direct.stdout.splitlines()[-1])
+    b = json.loads(batched.stdout.splitlines()[-1])
+    assert b["kept_rows"] == d["kept_rows"] == expected_gsm_rows(5)
+    assert b["cost_usd"] == pytest.approx(d["cost_usd"] / 2, rel=0.05)
+    assert rows_of(tmp_path / "batched") == [
+        {**r, "provenance": {**r["provenance"], "provider": ANY}}
+        for r in rows_of(tmp_path / "direct")
+    ]
