@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from sandbox import docker_api
-from sandbox.errors import SandboxError, SandboxUnavailable
+from sandbox.errors import SandboxError, SandboxInfraError, SandboxUnavailable
 
 REPOSITORY = "factory-sandbox"
 BASE_REPOSITORY = "factory-sandbox-base"
@@ -164,7 +164,13 @@ def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
     if docker_api.image_exists(tag) and not force:
         _log(f"{tag} is already built")
     elif variant == "dockerfile":
-        _build("dockerfile", tag, {})
+        try:
+            _build("dockerfile", tag, {})
+        except SandboxInfraError as exc:
+            if registry_reachable():
+                raise
+            line = "the registry is unreachable for FROM python:3.11-slim"
+            raise SandboxUnavailable(f"{line}; fix: factory sandbox build --offline") from exc
     else:
         base = f"{BASE_REPOSITORY}:{base_digest()}"
         if not docker_api.image_exists(base) or force:

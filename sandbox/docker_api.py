@@ -176,7 +176,9 @@ def run_cli(args: list[str], doing: str, **kwargs) -> subprocess.CompletedProces
         problem = diagnose_daemon()
         if problem is not None:
             raise SandboxUnavailable(problem.line())
-        tail = (proc.stderr or b"")[-2000:] if isinstance(proc.stderr, bytes) else proc.stderr
+        tail = proc.stderr[-2000:] if proc.stderr else "see the output above"
+        if isinstance(tail, bytes):
+            tail = tail.decode("utf-8", "replace")
         code = proc.returncode
         raise SandboxInfraError(f"docker {args[0]} failed to {doing} (exit {code}): {tail}")
     return proc

@@ -82,3 +82,12 @@ def test_ensure_docker_is_idempotent_when_docker_runs():
     script = Path(__file__).resolve().parents[2] / "scripts" / "ensure_docker.sh"
     proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "docker is ready" in proc.stderr
+
+
+def test_dockerfile_build_without_registry_names_the_offline_fix():
+    if build.registry_reachable():
+        assert build.build_image("dockerfile") in build.expected_tags()
+        return
+    with pytest.raises(SandboxUnavailable) as err:
+        build.build_image("dockerfile")
+    assert "factory sandbox build --offline" in _one_line(err.value)
