@@ -76,14 +76,15 @@ def test_retry_after_header_is_honoured(server: AnthropicTestServer) -> None:
     assert response.text
     first, second = server.requests_to("/v1/messages")
     waited = second.received_at - first.received_at
-    assert 0.3 <= waited < 0.6, waited
+    # The upper bound is loose: a loaded CI box delays the retry, never shortens it.
+    assert 0.3 <= waited < 1.5, waited
 
 
 def test_retry_after_ms_takes_precedence(server: AnthropicTestServer) -> None:
     server.fail_next(429, retry_after=5, retry_after_ms=200)
     complete(server, make_request())
     first, second = server.requests_to("/v1/messages")
-    assert 0.2 <= second.received_at - first.received_at < 0.5
+    assert 0.2 <= second.received_at - first.received_at < 2.0  # not the 5 s of retry-after
 
 
 @pytest.mark.parametrize("status", [529, 500, 502, 503, 504])
@@ -145,7 +146,7 @@ def test_other_client_errors_are_final(server: AnthropicTestServer) -> None:
 
 
 def test_timeout_is_retried_then_reported(server: AnthropicTestServer) -> None:
-    server.delay_s = 1.0
+    server.delay_s = 3.0
     started = time.monotonic()
     with pytest.raises(LLMError, match=r"timed out.*gave up after 2 attempts"):
         complete(
@@ -154,7 +155,7 @@ def test_timeout_is_retried_then_reported(server: AnthropicTestServer) -> None:
             timeout_s=0.2,
             retry=RetryPolicy(max_retries=1, base_delay_s=0.01),
         )
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2.5  # two 0.2 s timeouts, not a 3 s answer
     assert len(server.requests_to("/v1/messages")) == 2
 
 
@@ -182,7 +183,7 @@ def test_truncated_response_is_returned_not_raised() -> None:
 
 
 def test_concurrency_bound_is_respected() -> None:
-    with AnthropicTestServer(delay_s=0.1) as srv:
+    with AnthropicTestServer(delay_s=0.3) as srv:
 
         async def go() -> list[LLMResponse]:
             import asyncio

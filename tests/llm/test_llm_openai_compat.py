@@ -54,7 +54,7 @@ def test_rate_limit_retry_after_is_honoured(server: OpenAITestServer) -> None:
     server.fail_next(429, retry_after=0.3, route="chat")
     complete(server, make_request())
     first, second = server.requests_to("/v1/chat/completions")
-    assert 0.3 <= second.received_at - first.received_at < 0.6
+    assert 0.3 <= second.received_at - first.received_at < 1.5
 
 
 def test_server_errors_exhaust_into_llm_error(server: OpenAITestServer) -> None:
@@ -71,7 +71,7 @@ def test_api_key_is_sent_as_bearer_and_checked() -> None:
 
 
 def test_timeout(server: OpenAITestServer) -> None:
-    server.delay_s = 1.0
+    server.delay_s = 3.0
     with pytest.raises(LLMError, match="timed out"):
         complete(server, make_request(), timeout_s=0.2, retry=RetryPolicy(max_retries=0))
 
