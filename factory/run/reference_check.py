@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from factory.problem import Problem
-from verifiers import Verdict
+from verifiers import Reason, Verdict
 
 Verify = Callable[[Problem, str], Awaitable[Verdict]]
 
@@ -99,7 +99,11 @@ async def check_generated_code_reference(problem: Problem, verify: Verify) -> Dr
         )
     verdict = await verify(problem, solution)
     if not verdict.passed:
-        reason = "reference_unverifiable" if verdict.reason.is_unverifiable else "reference_failed"
+        # reference_error here means the tests fail on their own reference: the pair is wrong.
+        # Only infra trouble leaves the question open.
+        reason = (
+            "reference_unverifiable" if verdict.reason is Reason.INFRA_ERROR else "reference_failed"
+        )
         return Drop(
             reason,
             {

@@ -100,3 +100,46 @@ def rows_of(run_dir: Path) -> list[dict]:
             row["provenance"].pop("run_started_at")
             rows.append(row)
     return rows
+
+
+def code_responder():
+    """Generator: four function problems per request, each built to test one trust rule.
+    Solver: the reference solution, so every trusted problem's samples pass."""
+    problems = {
+        "add_one": (
+            "def add_one(x):\n    return x + 1\n",
+            "assert add_one(1) == 2\nassert add_one(-1) == 0\n",
+        ),  # good
+        "double": (
+            "def double(x):\n    return x * 2\n",
+            "assert double(3) is not None or True\n",
+        ),  # weak: accepts a program returning None
+        "square": (
+            "def square(x):\n    return x * x\n",
+            "assert square(3) == 10\n",
+        ),  # the reference fails its own tests
+        "clamp": (
+            "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n",
+            "assert clamp(5, 0, 3) == 3\nassert clamp(-1, 0, 3) == 0\nassert clamp(2, 0, 3) == 2\n",
+        ),  # good
+    }
+
+    def respond(body: dict) -> str:
+        text = last_user_text(body)
+        if re.search(r"Write \d+ new", text):
+            items = [
+                {
+                    "statement": f"Write a function `{name}` as described by its tests.",
+                    "entry_point": name,
+                    "reference_solution": solution,
+                    "tests": tests,
+                }
+                for name, (solution, tests) in problems.items()
+            ]
+            return json.dumps(items)
+        for name, (solution, _) in problems.items():
+            if f"`{name}`" in text:
+                return f"```python\n{solution}```"
+        return "no idea"
+
+    return respond

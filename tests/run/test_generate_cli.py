@@ -16,6 +16,7 @@ from scripted_llm import (
     GSM_SPEC,
     REPO,
     algebra_responder,
+    code_responder,
     expected_gsm_rows,
     gsm_responder,
     rows_of,
@@ -205,3 +206,19 @@ def test_batch_mode_goes_through_message_batches_at_half_price(llm_server, tmp_p
         {**r, "provenance": {**r["provenance"], "provider": ANY}}
         for r in rows_of(tmp_path / "direct")
     ]
+
+
+def test_generated_code_problems_are_kept_only_with_a_passing_reference_and_strong_tests(
+    tmp_path,
+):
+    spec = REPO / "problem_specs" / "python_functions.yaml"
+    with AnthropicTestServer(responder=code_responder()) as server:
+        result = _generate(server, tmp_path / "run", "--json-logs", n=4, spec=spec)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["rejections"] == {"reference_failed": 1, "weak_tests": 1}
+    rows = rows_of(tmp_path / "run")
+    assert sorted({r["entry_point"] for r in rows}) == ["add_one", "clamp"]
+    assert len(rows) == 8
+    assert {r["provenance"]["reference_trust"] for r in rows} == {"generated"}
+    assert all(r["provenance"]["sandbox_image"].startswith("factory-sandbox:") for r in rows)
