@@ -158,6 +158,7 @@ class AnthropicTestServer:
         self.batch_processing_s = batch_processing_s
         self.api_key = api_key  # when set, requests with another key get a 401
         self.requests: list[RecordedRequest] = []
+        self.responder_errors: list[Exception] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -586,7 +587,15 @@ class _Handler(BaseHTTPRequestHandler):
                 if problem:
                     self._send_json(400, _error_body(400, problem))
                     return
-            self._send_json(200, build(body))
+            try:
+                answer = build(body)
+            except Exception as exc:
+                # A broken responder is the test's bug: say so instead of dropping the connection.
+                state.responder_errors.append(exc)
+                message = f"test server responder raised {exc!r}"
+                self._send_json(500, _error_body(500, message))
+                return
+            self._send_json(200, answer)
         finally:
             with state._lock:
                 state.in_flight -= 1

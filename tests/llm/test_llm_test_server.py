@@ -54,3 +54,16 @@ def test_unknown_routes_are_404(server: AnthropicTestServer) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{server.base_url}/v1/nothing")
     assert info.value.code == 404
+
+
+def test_a_failing_responder_is_reported_not_a_dropped_connection() -> None:
+    def broken(body: dict) -> str:
+        raise ZeroDivisionError("oops")
+
+    with AnthropicTestServer(responder=broken) as srv:
+        sdk = anthropic.Anthropic(api_key="k", base_url=srv.base_url, max_retries=0)
+        with pytest.raises(anthropic.InternalServerError, match="responder raised"):
+            sdk.messages.create(
+                model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+            )
+        assert isinstance(srv.responder_errors[0], ZeroDivisionError)
