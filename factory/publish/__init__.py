@@ -1,0 +1,7 @@
+"""Publishing: a run directory -> a Hugging Face dataset with a card, stats and checks.
+
+``run_reader`` reads a run (read-only), ``stats`` and ``diversity`` measure it,
+``contamination`` checks it against benchmarks, ``dataset`` writes Parquet
+configs and splits, ``card`` writes the README, ``hub`` pushes to the Hub and
+``plots`` draws charts (optional matplotlib).
+"""
