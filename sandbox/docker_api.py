@@ -137,13 +137,19 @@ def tag_image(source: str, repository: str, tag: str) -> None:
 
 
 def list_containers(label: str) -> list[dict[str, str]]:
-    """Every container (running or not) carrying `label`: name, id and labels."""
+    """Every container (running or not) carrying `label`: id, name, image and its labels.
+    One list call, no per-container inspect, so a container vanishing meanwhile is fine."""
     cli = client()
     try:
         with translate_errors("list sandbox containers"):
-            found = cli.containers.list(all=True, filters={"label": label})
+            found = cli.api.containers(all=True, filters={"label": label})
             return [
-                {"id": c.id, "name": c.name, "image": c.attrs["Config"]["Image"], **c.labels}
+                {
+                    "id": c["Id"],
+                    "name": (c.get("Names") or ["/"])[0].lstrip("/"),
+                    "image": c.get("Image", ""),
+                    **(c.get("Labels") or {}),
+                }
                 for c in found
             ]
     finally:

@@ -136,6 +136,8 @@ class _Container:
         except (BrokenPipeError, OSError) as exc:
             raise _ContainerFailed(f"container is gone: {exc}; {self._stderr_tail()}") from exc
         reply = self._read_message(time.monotonic() + job.timeout_s + REPLY_GRACE_S)
+        if reply.get("job_error"):
+            raise SandboxError(f"the job cannot be set up: {reply['job_error']}")
         if not reply.get("ok") or not isinstance(reply.get("result"), dict):
             raise _ContainerFailed(f"runner error: {str(reply.get('error', reply))[:500]}")
         return reply["result"]

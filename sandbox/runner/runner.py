@@ -85,6 +85,10 @@ def _child_env(job: dict, workdir: str) -> dict[str, str]:
     return env
 
 
+class _JobRejected(Exception):
+    """The job itself cannot be set up (e.g. its files overflow /work); not a runner fault."""
+
+
 def _write_files(files: dict[str, str], workdir: str) -> None:
     os.mkdir(workdir, 0o700)
     for rel, text in files.items():
@@ -94,7 +98,7 @@ def _write_files(files: dict[str, str], workdir: str) -> None:
         path = os.path.join(workdir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as f:
             f.write(text)
 
 
@@ -283,7 +287,10 @@ def run_job(job: dict) -> dict:
     cap = int(job["max_output_bytes"])
     oom_before = _oom_kills()
     doubt = None
-    _write_files(job.get("files") or {}, JOB_DIR)
+    try:
+        _write_files(job.get("files") or {}, JOB_DIR)
+    except (OSError, ValueError) as exc:
+        raise _JobRejected(f"cannot write the job files: {exc}") from exc
 
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -441,6 +448,9 @@ def main() -> int:
         elif op == "run":
             try:
                 _send(out, {"ok": True, "result": run_job(request["job"])})
+            except _JobRejected as exc:
+                _send(out, {"ok": False, "job_error": str(exc)})
+                _cleanup()
             except Exception as exc:
                 tb = traceback.format_exc(limit=-3).replace("\n", " | ")
                 error = f"runner failed: {type(exc).__name__}: {exc}: {tb}"

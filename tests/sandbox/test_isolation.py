@@ -468,3 +468,13 @@ except OSError as exc:
     assert _record(result)["n"] < 65536
     assert not result.recycled
     assert_healthy(pool)
+
+
+def test_a_job_whose_files_overflow_the_work_dir_is_rejected_not_retried(pool):
+    from sandbox.errors import SandboxError, SandboxInfraError
+
+    with pytest.raises(SandboxError) as err:
+        pool.run(Job(files={"big.txt": "x" * (80 * 1024 * 1024)}, argv=["true"]))
+    assert not isinstance(err.value, SandboxInfraError)
+    assert "cannot write the job files" in str(err.value)
+    assert_healthy(pool)
