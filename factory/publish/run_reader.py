@@ -199,7 +199,7 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 
 def _check_shards(layout: RunLayout, rows: list[dict[str, Any]]) -> None:
-    """The shards must parse and hold exactly the store's rows; otherwise the run is half-written."""
+    """Shards must parse and hold exactly the store's rows; otherwise the run is half-written."""
     shards = sorted(layout.rows_dir.glob("shard-*.jsonl")) if layout.rows_dir.is_dir() else []
     if not shards:
         if rows:

@@ -56,7 +56,9 @@ class RunStats:
         }
 
 
-def compute_stats(run: RunData, *, near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD) -> RunStats:
+def compute_stats(
+    run: RunData, *, near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD
+) -> RunStats:
     """Measure ``run``; rows of excluded problems count as kept but not published."""
     published = run.published_rows()
     states = Counter(p.state for p in run.problems)
@@ -83,7 +85,9 @@ def compute_stats(run: RunData, *, near_duplicate_threshold: float = NEAR_DUPLIC
             "dropped": states["dropped"],
             "open": states["open"],
         },
-        dropped_by_reason=_sorted(Counter(p.note or "?" for p in run.problems if p.state == "dropped")),
+        dropped_by_reason=_sorted(
+            Counter(p.note or "?" for p in run.problems if p.state == "dropped")
+        ),
         funnel=funnel,
         rejections={stage: _sorted(c) for stage, c in sorted(rejections.items())},
         pass_rates=_pass_rates(run),
@@ -133,9 +137,7 @@ def _label(value: Any) -> str:
     return "(none)" if value in (None, "") else str(value)
 
 
-def _coverage(
-    run: RunData, published: list[dict[str, Any]], key: str
-) -> dict[str, dict[str, int]]:
+def _coverage(run: RunData, published: list[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
     """Problems and published rows per value of ``key`` (domain, topic or difficulty)."""
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for problem in run.problems:
@@ -149,7 +151,8 @@ def _cost(run: RunData) -> dict[str, Any]:
     roles: dict[str, dict[str, Any]] = {}
     for s in run.spend:
         entry = roles.setdefault(
-            s.role, {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "models": []}
+            s.role,
+            {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "models": []},
         )
         entry["calls"] += 1
         entry["input_tokens"] += s.input_tokens
@@ -244,8 +247,7 @@ def render_text(stats: RunStats) -> str:
             f"pass@n {pr['pass@n']:.3f}"
         )
         lines.append(
-            "  verified/samples: "
-            + ", ".join(f"{k}: {v}" for k, v in pr["distribution"].items())
+            "  verified/samples: " + ", ".join(f"{k}: {v}" for k, v in pr["distribution"].items())
         )
     else:
         lines.append("pass rates: no solved problems yet")
