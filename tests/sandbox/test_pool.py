@@ -163,3 +163,11 @@ def test_a_killed_parent_leaves_no_container(sig):
 
 def test_pool_runs_normally_after_all_this(pool):
     assert_healthy(pool)
+
+
+def test_preflight_is_cached_per_image(pool):
+    from sandbox.preflight import run_preflight
+
+    started = time.monotonic()
+    run_preflight(pool)  # the session pool proved this image already
+    assert time.monotonic() - started < 1.0
