@@ -139,7 +139,8 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
         f"({per_row} per kept row)"
     )
     if summary.stopped:
-        typer.secho(f"stopped early: {summary.stopped}", fg=typer.colors.YELLOW)
+        colour = typer.colors.RED if summary.failed else typer.colors.YELLOW
+        typer.secho(f"stopped early: {summary.stopped}", fg=colour)
         typer.echo(f"continue with: factory resume {summary.run_dir}")
     typer.echo(f"rows: {summary.run_dir}/rows/  rejections: {summary.run_dir}/rejections.jsonl")
 
@@ -212,7 +213,7 @@ def run_command(
         print_summary(
             summary, replay=llm.removeprefix("replay:") if llm.startswith("replay:") else None
         )
-    return 0
+    return 1 if summary.failed else 0
 
 
 def _check_anthropic_sampling(spec: Any) -> None:

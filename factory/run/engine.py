@@ -70,6 +70,7 @@ class RunSummary(BaseModel):
     cost_usd: float
     usd_per_kept_row: float | None
     stopped: str | None
+    failed: bool = False
     elapsed_s: float
 
 
@@ -117,6 +118,7 @@ class Run:
         # Built on first use per domain: a mixed spec may never meet one of its domains.
         self._verifiers: dict[str, Verifier] = dict(verifiers or {})
         self._stop_reason: str | None = None
+        self._failed = False
         self._store: StateStore | None = None
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
@@ -128,6 +130,11 @@ class Run:
         """Finish in-flight work, start nothing new (what the first Ctrl-C does)."""
         if self._stop_reason is None:
             self._stop_reason = reason
+
+    def fail(self, reason: str) -> None:
+        """Stop because something outside the candidates broke (the run exits non-zero)."""
+        self._failed = True
+        self.request_stop(reason)
 
     @property
     def stopping(self) -> bool:
@@ -274,8 +281,8 @@ class Run:
             for (index, _), response in zip(chunk, responses, strict=True):
                 if isinstance(response, BaseException):
                     if isinstance(response, LLMError):
-                        self._record_generation_failure(index, "llm_error", str(response))
-                        continue
+                        self.fail(f"LLM error: {response}")
+                        return
                     raise response
                 if response is None:  # budget cap
                     return
@@ -371,8 +378,10 @@ class Run:
         try:
             response = await self._call(request, "solver")
         except LLMError as exc:
-            verdict = Verdict.fail(Reason.INFRA_ERROR, f"LLM call failed: {exc}")
-            return self._candidate(problem, index, request, None, verdict, save=False)
+            # Retries are spent (or the key, the balance or the recording is wrong): going on
+            # would only fail every other call too. Stop; the problem stays open for resume.
+            self.fail(f"LLM error: {exc}")
+            return None
         if response is None:
             return None
         self.progress.candidates_solved += 1
@@ -553,5 +562,6 @@ class Run:
             cost_usd=round(spend.cost_usd, 6),
             usd_per_kept_row=round(spend.cost_usd / kept, 6) if kept else None,
             stopped=self._stop_reason or self.budget.stopped_by,
+            failed=self._failed,
             elapsed_s=round(time.monotonic() - self.progress.started, 2),
         )

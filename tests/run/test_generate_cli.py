@@ -222,3 +222,25 @@ def test_generated_code_problems_are_kept_only_with_a_passing_reference_and_stro
     assert len(rows) == 8
     assert {r["provenance"]["reference_trust"] for r in rows} == {"generated"}
     assert all(r["provenance"]["sandbox_image"].startswith("factory-sandbox:") for r in rows)
+
+
+def test_a_replay_miss_stops_the_run_with_an_error_and_loses_nothing(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"_recorded": true, "note": "nothing recorded"}\n')
+    result = run_cli(
+        "generate", str(GSM_SPEC), "--n", "3", "--out", str(tmp_path / "run"),
+        "--llm", f"replay:{empty}", "--json-logs",
+    )  # fmt: skip
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["failed"] is True
+    assert summary["stopped"].startswith("LLM error: no recorded response")
+    assert summary["problems"]["open"] == 3 and summary["kept_rows"] == 0
+
+
+def test_a_rejected_api_key_stops_the_run_with_one_clear_error(tmp_path):
+    with AnthropicTestServer(responder=gsm_responder, api_key="the-right-key") as server:
+        result = _generate(server, tmp_path / "run", "--json-logs", n=3)
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert "ANTHROPIC_API_KEY" in summary["stopped"]
