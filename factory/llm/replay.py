@@ -7,6 +7,7 @@ recorded responses for fresh ones; each further line is ``{key, request, respons
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from pydantic import ValidationError
 
 from factory.llm.errors import LLMError, LLMReplayMiss
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
+
+log = logging.getLogger(__name__)
 
 HEADER_NOTE = (
     "Recorded LLM responses, served back by factory.llm.replay.ReplayClient keyed by the "
@@ -24,7 +27,8 @@ HEADER_NOTE = (
 class RecordingClient:
     """Pass requests to ``inner`` and append every request/response pair to ``path``.
 
-    Each line is flushed as it is written, so a killed run keeps everything recorded before.
+    Each line is flushed as it is written, so a killed run keeps everything recorded before; a
+    partial line it may leave is cut when the file is next opened for recording.
     """
 
     def __init__(self, inner: LLMClient, path: str | Path) -> None:
@@ -32,6 +36,7 @@ class RecordingClient:
         self.path = Path(path)
         self.provider = inner.provider
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_partial_last_line(self.path)
         new = not self.path.exists() or self.path.stat().st_size == 0
         self._file = self.path.open("a", encoding="utf-8")
         if new:
@@ -75,9 +80,15 @@ class ReplayClient:
         self.provider = f"replay:{self.path}"
         self._responses: dict[str, LLMResponse] = {}
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            text = self.path.read_text(encoding="utf-8")
         except OSError as exc:
             raise LLMError(f"cannot read replay file {self.path}: {exc}") from exc
+        lines = text.splitlines()
+        if lines and not text.endswith("\n") and len(lines) > 1:
+            # A recorder killed mid-write leaves a partial last line: that call was never
+            # recorded, so it is dropped; a malformed complete line is still an error below.
+            log.warning("%s: ignoring a partial last line (interrupted recording)", self.path)
+            lines.pop()
         if not lines or not _is_header(lines[0]):
             raise LLMError(
                 f"{self.path} is not a recording: its first line must be the header "
@@ -110,6 +121,17 @@ class ReplayClient:
 
     async def aclose(self) -> None:
         """Nothing to release (the file was read at construction)."""
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    """Cut a partial last line (left by a killed recorder) so new lines start on their own."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        log.warning("%s: dropping a partial last line left by an interrupted recording", path)
+        with path.open("r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
 
 
 def _is_header(line: str) -> bool:

@@ -176,3 +176,26 @@ def test_a_file_without_the_header_is_refused(tmp_path: Path) -> None:
     path.write_text('{"key": "x"}\n')
     with pytest.raises(LLMError, match="not a recording"):
         ReplayClient(path)
+
+
+def test_a_partial_line_from_a_killed_recorder_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    with AnthropicTestServer() as srv:
+        record(srv, path, [make_request("one")])
+        with path.open("a") as f:
+            f.write('{"key": "abc", "resp')  # the recorder was killed mid-line
+        assert len(ReplayClient(path)) == 1
+        record(srv, path, [make_request("two")])
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and all(json.loads(line) for line in lines)
+    assert len(ReplayClient(path)) == 2
+
+
+def test_a_malformed_complete_line_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    with AnthropicTestServer() as srv:
+        record(srv, path, [make_request("one")])
+    with path.open("a") as f:
+        f.write("not json\n")
+    with pytest.raises(LLMError, match=r"rec\.jsonl:3: malformed recorded line"):
+        ReplayClient(path)
