@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -60,3 +61,14 @@ def cli():
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+@pytest.fixture
+def load_published(tmp_path):
+    """datasets.load_dataset with a cache of this test's own: with the shared cache, a
+    freshly published directory was once answered with another test's cached rows."""
+
+    def load(path: Path, config: str | None = None):
+        return datasets.load_dataset(str(path), config, cache_dir=str(tmp_path / "hf-cache"))
+
+    return load

@@ -102,9 +102,12 @@ class FakeHub:
             body = json.loads(raw)
             repo_id = f"{body['organization']}/{body['name']}"
             if repo_id in self.repos:
-                return self._reply(h, 409, {"error": "You already created this dataset repo"})
+                # The Hub answers a conflict with the existing repo's url, which
+                # create_repo(exist_ok=True) returns.
+                body = {"error": "You already created this dataset repo", "url": self._url(repo_id)}
+                return self._reply(h, 409, body)
             self.repos[repo_id] = Repo(private=body.get("visibility") == "private")
-            return self._reply(h, 200, {"url": f"{self.url}/datasets/{repo_id}"})
+            return self._reply(h, 200, {"url": self._url(repo_id)})
         m = re.fullmatch(
             r"/api/datasets/([^/]+/[^/]+)(?:/(revision|branch|preupload|commit)/(.+))?", path
         )
@@ -137,6 +140,9 @@ class FakeHub:
         if method == "POST" and action == "commit":
             return self._commit(h, repo_id, repo, rev, raw)
         return self._reply(h, 404, {"error": "not found"})
+
+    def _url(self, repo_id: str) -> str:
+        return f"{self.url}/datasets/{repo_id}"
 
     def _info(self, repo_id: str, repo: Repo, branch: str) -> dict[str, Any]:
         files = repo.branches[branch]

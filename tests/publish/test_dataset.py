@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import datasets
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,11 +20,11 @@ def _rows(run_dir):
     return rows
 
 
-def test_round_trip_through_load_dataset(gsm_run, tmp_path, cli):
+def test_round_trip_through_load_dataset(gsm_run, tmp_path, cli, load_published):
     out = tmp_path / "ds"
     result = cli("publish", gsm_run, "--out", out)
     assert result.exit_code == 0, result.output
-    loaded = datasets.load_dataset(str(out), "default")
+    loaded = load_published(out, "default")
     assert list(loaded) == ["train"]
     expected = _rows(gsm_run)
     got = loaded["train"]
@@ -34,14 +33,14 @@ def test_round_trip_through_load_dataset(gsm_run, tmp_path, cli):
     assert got[0]["provenance"]["spec_name"] == "gsm8k_distill"
     assert got[0]["verdict"]["passed"] is True
     # the default config is also what load_dataset(DIR) gives
-    assert datasets.load_dataset(str(out))["train"]["id"] == got["id"]
+    assert load_published(out)["train"]["id"] == got["id"]
 
 
-def test_test_split_keeps_problems_whole(gsm_run, tmp_path, cli):
+def test_test_split_keeps_problems_whole(gsm_run, tmp_path, cli, load_published):
     out = tmp_path / "ds"
     result = cli("publish", gsm_run, "--out", out, "--test-fraction", "0.3", "--seed", "1")
     assert result.exit_code == 0, result.output
-    loaded = datasets.load_dataset(str(out))
+    loaded = load_published(out)
     assert set(loaded) == {"train", "test"}
     pids = {s: {p["problem_id"] for p in loaded[s]["provenance"]} for s in loaded}
     assert pids["train"].isdisjoint(pids["test"]) and pids["test"]
@@ -85,7 +84,7 @@ def test_split_fraction_is_roughly_honoured():
     assert 0.08 < share < 0.12
 
 
-def test_several_domains_give_a_config_each_and_an_all_default(gsm_run, tmp_path):
+def test_several_domains_give_a_config_each_and_an_all_default(gsm_run, tmp_path, load_published):
     run = read_run(gsm_run)
     # Relabel half the problems as code: the dataset layer only looks at the rows.
     pids = sorted({r["provenance"]["problem_id"] for r in run.rows})
@@ -96,14 +95,14 @@ def test_several_domains_give_a_config_each_and_an_all_default(gsm_run, tmp_path
     out = tmp_path / "ds"
     result = build_dataset(run, out)
     assert set(result.configs) == {"code", "math"}
-    math = datasets.load_dataset(str(out), "math")["train"]
-    code_ds = datasets.load_dataset(str(out), "code")["train"]
+    math = load_published(out, "math")["train"]
+    code_ds = load_published(out, "code")["train"]
     assert set(math["domain"]) == {"math"} and set(code_ds["domain"]) == {"code"}
-    everything = datasets.load_dataset(str(out))["train"]  # "all" is the default config
+    everything = load_published(out)["train"]  # "all" is the default config
     assert sorted(everything["id"]) == sorted(r["id"] for r in run.rows)
 
 
-def test_refuses_to_write_into_an_unrelated_directory(gsm_run, tmp_path):
+def test_refuses_to_write_into_an_unrelated_directory(gsm_run, tmp_path, load_published):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("precious")
@@ -112,7 +111,7 @@ def test_refuses_to_write_into_an_unrelated_directory(gsm_run, tmp_path):
     assert (out / "notes.txt").read_text() == "precious"
 
 
-def test_republishing_replaces_stale_shards(gsm_run, tmp_path):
+def test_republishing_replaces_stale_shards(gsm_run, tmp_path, load_published):
     out = tmp_path / "ds"
     build_dataset(read_run(gsm_run), out, test_fraction=0.5)
     build_dataset(read_run(gsm_run), out)
