@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,15 @@ def make_requests(n: int, tag: str = "") -> list[LLMRequest]:
     ]
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stats(base_url: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{base_url}/_test/stats") as response:
         return json.load(response)
@@ -88,16 +98,18 @@ async def bare_sdk_pass(
 
 
 async def client_passes(
-    base_url: str, requests: list[LLMRequest], concurrency: int, cache_dir: Path
-) -> tuple[float, float, int, float, int]:
+    base_url: str, requests: list[LLMRequest], concurrency: int, cache_dir: Path, server_pid: int
+) -> tuple[float, float, float, int, float, int]:
     inner = AnthropicClient(api_key="bench", base_url=base_url, max_concurrency=concurrency)
     client = CachedClient(inner, ResponseCache(cache_dir / "cache.sqlite"))
     try:
         await client.complete(make_requests(1, "warm-up-ours")[0])
         before = stats(base_url)
         started, cpu = time.perf_counter(), time.process_time()
+        server_cpu = process_cpu_s(server_pid)
         await asyncio.gather(*(client.complete(r) for r in requests))
         network_s, network_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+        server_cpu_s = process_cpu_s(server_pid) - server_cpu
         middle = stats(base_url)
         started = time.perf_counter()
         responses = await asyncio.gather(*(client.complete(r) for r in requests))
@@ -109,6 +121,7 @@ async def client_passes(
     return (
         network_s,
         network_cpu_s,
+        server_cpu_s,
         middle["messages"] - before["messages"],
         cached_s,
         after["messages"] - middle["messages"],
@@ -128,8 +141,10 @@ def bench(n: int, latency: float, concurrency: int) -> dict[str, float]:
             bare_sdk_pass(base_url, make_requests(n, "bare"), concurrency)
         )
         with tempfile.TemporaryDirectory() as tmp:
-            network_s, cpu_s, calls, cached_s, cached_calls = asyncio.run(
-                client_passes(base_url, make_requests(n, "ours"), concurrency, Path(tmp))
+            network_s, cpu_s, server_cpu_s, calls, cached_s, cached_calls = asyncio.run(
+                client_passes(
+                    base_url, make_requests(n, "ours"), concurrency, Path(tmp), server.pid
+                )
             )
         max_in_flight = stats(base_url)["max_in_flight"]
     finally:
@@ -150,6 +165,7 @@ def bench(n: int, latency: float, concurrency: int) -> dict[str, float]:
         "client_cpu_ms_per_request": 1000 * cpu_s / n,
         # One event loop cannot finish faster than the CPU its requests need.
         "cpu_floor_s": cpu_s,
+        "server_cpu_ms_per_request": 1000 * server_cpu_s / n,
         "client_network_calls": calls,
         "max_in_flight": max_in_flight,
         "cached_s": cached_s,
@@ -182,7 +198,8 @@ def main() -> None:
     )
     print(
         f"  client CPU: {r['client_cpu_ms_per_request']:.1f} ms per request, "
-        f"{r['cpu_floor_s']:.2f}s in all: the wall time cannot go below max(ideal, CPU)"
+        f"{r['cpu_floor_s']:.2f}s in all: the wall time cannot go below max(ideal, CPU); "
+        f"test server CPU: {r['server_cpu_ms_per_request']:.1f} ms per request"
     )
     print(
         f"  CachedClient 2nd pass:  {r['cached_s']:.3f}s, "
