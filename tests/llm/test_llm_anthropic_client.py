@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from llm_helpers import FAST_RETRY, make_request, run
 
 from factory.llm import (
     AnthropicClient,
@@ -19,6 +18,7 @@ from factory.llm import (
     RetryPolicy,
 )
 from factory.testing import AnthropicTestServer
+from tests.llm.llm_helpers import FAST_RETRY, make_request, run
 
 
 def complete(srv: AnthropicTestServer, request: LLMRequest, **kw: object) -> LLMResponse:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_helpers import FAST_RETRY, make_request, run
 
 from factory.llm import (
     AnthropicBatchRunner,
@@ -18,6 +17,7 @@ from factory.llm import (
     LLMRequest,
 )
 from factory.testing import AnthropicTestServer, last_user_text
+from tests.llm.llm_helpers import FAST_RETRY, make_request, run
 
 
 def run_batch(

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from llm_helpers import FAST_RETRY, make_request, run
 
 from factory.llm import (
     AnthropicClient,
@@ -23,6 +22,7 @@ from factory.llm import (
     ResponseCache,
 )
 from factory.testing import AnthropicTestServer
+from tests.llm.llm_helpers import FAST_RETRY, make_request, run
 
 
 def anthropic_client(srv: AnthropicTestServer) -> AnthropicClient:
@@ -114,8 +114,8 @@ def test_a_committed_response_survives_kill_9(tmp_path: Path) -> None:
     )
     script = f"""
 import os, signal, sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
-from llm_helpers import make_request
+sys.path.insert(0, {str(Path(__file__).parents[2])!r})
+from tests.llm.llm_helpers import make_request
 from factory.llm import LLMResponse, ResponseCache
 cache = ResponseCache({str(path)!r})
 cache.put(make_request(), LLMResponse.model_validate_json({response.model_dump_json()!r}))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from llm_helpers import FAST_RETRY, make_request, run
 
 from factory.llm import (
     LLMAuthError,
@@ -15,6 +14,7 @@ from factory.llm import (
     RetryPolicy,
 )
 from factory.testing import OpenAITestServer
+from tests.llm.llm_helpers import FAST_RETRY, make_request, run
 
 
 def complete(srv: OpenAITestServer, request: LLMRequest, **kw: object) -> LLMResponse:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from llm_helpers import make_request, run
 
 from factory.llm import (
     AnthropicClient,
@@ -16,6 +15,7 @@ from factory.llm import (
     make_client,
 )
 from factory.testing import AnthropicTestServer
+from tests.llm.llm_helpers import make_request, run
 
 
 def test_specs_build_the_matching_clients(tmp_path: Path) -> None:

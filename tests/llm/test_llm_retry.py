@@ -8,10 +8,10 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from llm_helpers import run
 
 from factory.llm import LLMError, RetryPolicy
 from factory.llm.retry import call_with_retries, parse_retry_after
+from tests.llm.llm_helpers import run
 
 
 def test_retry_after_seconds_ms_and_http_date() -> None:

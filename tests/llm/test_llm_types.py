@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from llm_helpers import make_request
 
 from factory.llm import ChatMessage, LLMRequest, LLMResponse, Usage
+from tests.llm.llm_helpers import make_request
 
 texts = st.text(max_size=40)
 messages = st.lists(

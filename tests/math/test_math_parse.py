@@ -92,6 +92,12 @@ def value(text):
         ("\\frac{9}{2}\\text{ sq units}", Rational(9, 2)),
         ("x_1 + \\alpha", Symbol("x_1") + Symbol("alpha")),
         ("\\boxed{7}", 7),
+        ("2\\frac{1}{2}", Rational(5, 2)),  # a mixed number
+        ("2\\frac{1}{2}x", x),  # not a mixed number inside a product
+        ("3:4", Rational(3, 4)),  # a ratio
+        ("= 5", 5),
+        ("\\approx 3.5", Rational(7, 2)),
+        ("f(x) = 2x + 1", 2 * x + 1),
         ("$\\frac{1}{2}$", Rational(1, 2)),
     ],
 )
@@ -113,6 +119,8 @@ def test_relations():
     assert value("x \\ge 1") == sympy.Ge(x, 1)
     assert value("\\frac{6}{4} = \\frac{3}{2}") == Rational(3, 2)  # a chain of simplifications
     assert value("x \\in \\{1, 2\\}") == FiniteSet(1, 2)
+    assert value("\\{x \\mid x > 1\\}") == sympy.Gt(x, 1)
+    assert value("\\{x \\in \\mathbb{R} : x > 1\\}") == sympy.Gt(x, 1)
 
 
 def test_intervals_sets_tuples():

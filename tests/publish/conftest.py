@@ -15,11 +15,9 @@ from typer.testing import CliRunner
 
 from factory.commands.publish import register
 from factory.testing.anthropic_server import AnthropicTestServer
+from tests.run.scripted_llm import GSM_SPEC, gsm_responder
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "run"))
-
-from scripted_llm import GSM_SPEC, gsm_responder  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from fake_hub import TOKEN, FakeHub
 
 from factory.errors import FactoryError
 from factory.publish.dataset import build_dataset
 from factory.publish.hub import push_dataset
 from factory.publish.run_reader import read_run
+from tests.publish.fake_hub import TOKEN, FakeHub
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from scripted_llm import gsm_answers, is_right
-
 from factory.publish.diversity import distinct_n, near_duplicate_clusters, openings
+from tests.run.scripted_llm import gsm_answers, is_right
 
 
 def test_stats_json_matches_the_scripted_truth(gsm_run, cli):

@@ -1,9 +1,9 @@
 """Fixtures of the run tests."""
 
 import pytest
-from scripted_llm import gsm_responder
 
 from factory.testing.anthropic_server import AnthropicTestServer
+from tests.run.scripted_llm import gsm_responder
 
 
 @pytest.fixture

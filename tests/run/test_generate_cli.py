@@ -12,7 +12,10 @@ import time
 from unittest.mock import ANY
 
 import pytest
-from scripted_llm import (
+
+from factory.llm.cache import ResponseCache
+from factory.testing.anthropic_server import AnthropicTestServer
+from tests.run.scripted_llm import (
     GSM_SPEC,
     REPO,
     algebra_responder,
@@ -22,9 +25,6 @@ from scripted_llm import (
     rows_of,
     run_cli,
 )
-
-from factory.llm.cache import ResponseCache
-from factory.testing.anthropic_server import AnthropicTestServer
 
 
 def _generate(server, out, *extra: str, n: int = 20, spec=GSM_SPEC):

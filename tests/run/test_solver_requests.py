@@ -2,14 +2,13 @@
 
 import asyncio
 
-from scripted_llm import GSM_SPEC
-
 from factory.llm.anthropic_client import AnthropicClient
 from factory.llm.cache import CachedClient, ResponseCache
 from factory.problem import Problem, Reference
 from factory.run.solver import solver_request
 from factory.spec import load_spec
 from factory.testing.anthropic_server import AnthropicTestServer
+from tests.run.scripted_llm import GSM_SPEC
 
 PROBLEM = Problem(
     statement="What is 2 + 2?",
