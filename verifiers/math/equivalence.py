@@ -64,6 +64,7 @@ __all__ = ["Comparison", "NotNumericError", "equivalent", "numeric_value"]
 DEFAULT_REL_TOL = 1e-6
 DEFAULT_PROBES = 6
 MAX_SIMPLIFY_OPS = 60
+MAX_SIMPLIFY_POWER = 64
 MAX_ELEMENTS = 200
 _EXACT_DPS = 50
 
@@ -134,6 +135,8 @@ class _Context:
 
     # -- dispatch ----------------------------------------------------------------
     def compare(self, a: Any, b: Any) -> Comparison:
+        if type(a) is type(b) and a == b:
+            return Comparison(True, "structural")
         if isinstance(a, Text) or isinstance(b, Text):
             if isinstance(a, Text) and isinstance(b, Text):
                 return Comparison(a.text == b.text, "text")
@@ -219,24 +222,23 @@ class _Context:
         return Comparison(True, method, f"lhs-rhs proportional (ratio {mpmath.nstr(ratio, 6)})")
 
     def inequalities(self, a: Any, b: Any) -> Comparison:
-        sa = _relation_set(a) if _is_inequality(a) else None
-        sb = _relation_set(b) if _is_inequality(b) else None
         if _is_inequality(a) and _is_inequality(b):
-            fa, fb = a.free_symbols, b.free_symbols
-            if fa != fb:
+            if a.free_symbols != b.free_symbols:
                 return Comparison(False, "inequality", "different variables")
+            sa, sb = _relation_set(a), _relation_set(b)
             if sa is not None and sb is not None:
                 return self.sets(sa, sb)
             na, nb = _normal_inequality(a), _normal_inequality(b)
             if na is None or nb is None or na[1] != nb[1]:
                 return Comparison(False, "inequality", "different kinds of inequality")
             return self.proportional(na[0], nb[0], positive=True, method="inequality")
-        ineq_set, other = (sa, b) if _is_inequality(a) else (sb, a)
-        if ineq_set is None:
-            return Comparison(False, "inequality", "not a one-variable inequality")
+        ineq, other = (a, b) if _is_inequality(a) else (b, a)
         other_set = self.as_set(other)
         if other_set is None:
             return Comparison(False, "inequality", "an inequality against a non-set")
+        ineq_set = _relation_set(ineq)
+        if ineq_set is None:
+            return Comparison(False, "inequality", "not a solvable one-variable inequality")
         return self.sets(ineq_set, other_set)
 
     # -- collections -------------------------------------------------------------
@@ -395,8 +397,7 @@ class _Context:
             agreed += 1
             if agreed >= self.probes:
                 break
-        small = sympy.count_ops(a) + sympy.count_ops(b) <= MAX_SIMPLIFY_OPS
-        if small and sympy.simplify(a - b) == 0:
+        if _simplify_is_safe(a, b) and sympy.simplify(a - b) == 0:
             return Comparison(True, "simplify")
         if agreed:
             return Comparison(True, "numeric-probe", f"agree at {agreed} random points")
@@ -435,6 +436,20 @@ def numeric_value(expr: Expr, maxn: int = 100) -> Any:
     return value
 
 
+def _simplify_is_safe(a: Expr, b: Expr) -> bool:
+    """Small enough for simplify: few operations and no big powers of sums to expand."""
+    if sympy.count_ops(a) + sympy.count_ops(b) > MAX_SIMPLIFY_OPS:
+        return False
+    for e in (a, b):
+        for p in e.atoms(sympy.Pow):
+            if p.exp.is_Number and abs(p.exp) > MAX_SIMPLIFY_POWER and not p.base.is_Atom:
+                return False
+        for f in e.atoms(sympy.factorial, sympy.binomial):
+            if any(arg.is_Number and abs(arg) > MAX_SIMPLIFY_POWER for arg in f.args):
+                return False
+    return True
+
+
 def _untag(t: Tagged) -> Any:
     if t.tag == "percent":
         return t.value / 100
@@ -454,11 +469,26 @@ def _kind(v: Any) -> str:
 
 
 def _relation_set(v: Any) -> sympy.Set | None:
-    """The solution set of a one-variable inequality (chain), or None."""
+    """The solution set of a one-variable inequality (chain), or None.
+
+    Only for rational functions of the variable (``|x|`` allowed): SymPy's
+    solver can take minutes on transcendental inequalities.
+    """
     if len(v.free_symbols) != 1:
         return None
+    (sym,) = v.free_symbols
+    rels = v.args if isinstance(v, And) else (v,)
+    for rel in rels:
+        if not isinstance(rel, Relational):
+            return None
+        diff = rel.lhs - rel.rhs
+        plain = diff.replace(sympy.Abs, lambda arg: arg)
+        if not plain.is_rational_function(sym) or sympy.count_ops(diff) > MAX_SIMPLIFY_OPS:
+            return None
+        for p in plain.atoms(sympy.Pow):
+            if p.exp.is_Number and abs(p.exp) > MAX_SIMPLIFY_POWER:
+                return None
     try:
-        (sym,) = v.free_symbols
         real = sympy.Symbol(sym.name, real=True)
         return v.xreplace({sym: real}).as_set()
     except Exception:  # as_set raises NotImplementedError and others for hard cases

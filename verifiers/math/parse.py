@@ -83,6 +83,7 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 60
 MAX_DIGITS = 100_000
 MAX_FACTORIAL = 10_000
+MAX_BINOMIAL_K = 100
 MAX_EXPONENT_LITERAL = 10_000
 
 
@@ -641,7 +642,7 @@ class _Parser:
             raise MathParseError("empty brackets")
         if len(items) == 2 and (open_ + close) in ("(]", "[)"):
             a, b = (self.expr(v) for v in items)
-            return Interval(a, b, left_open=open_ == "(", right_open=close == ")")
+            return _interval(a, b, left_open=open_ == "(", right_open=close == ")")
         return Seq(tuple(items), open_, close)
 
     def brace_group(self) -> Any:
@@ -829,7 +830,11 @@ class _Parser:
         return sympy.factorial(n)
 
     def binomial(self, n: Expr, k: Expr) -> Expr:
-        if self.is_huge(n, k) or (n.is_Number and n > MAX_FACTORIAL):
+        # SymPy expands binomial(n, k) into a product of k factors whenever k is
+        # an integer, so both a big n and a big k must stay unevaluated.
+        small_n = n.is_Integer and abs(n) <= MAX_FACTORIAL
+        small_k = not k.is_Integer or abs(k) <= MAX_BINOMIAL_K
+        if self.is_huge(n, k) or (n.is_Number and n > MAX_FACTORIAL) or not (small_n or small_k):
             return self.mark_huge(sympy.binomial(n, k, evaluate=False))
         return sympy.binomial(n, k)
 
@@ -881,6 +886,13 @@ def _is_variable_like(value: Any) -> bool:
     return False
 
 
+def _interval(a: Expr, b: Expr, *, left_open: bool, right_open: bool) -> sympy.Set:
+    try:
+        return Interval(a, b, left_open=left_open, right_open=right_open)
+    except (TypeError, ValueError) as exc:  # non-real endpoints
+        raise MathParseError(f"not an interval: {exc}") from exc
+
+
 def _as_set(value: Any) -> sympy.Set:
     value = _plain(value)
     if isinstance(value, sympy.Set):
@@ -888,7 +900,7 @@ def _as_set(value: Any) -> sympy.Set:
     if isinstance(value, Seq) and len(value.items) == 2 and value.open in "([":
         a, b = value.items
         if isinstance(a, Expr) and isinstance(b, Expr):
-            return Interval(a, b, left_open=value.open == "(", right_open=value.close == ")")
+            return _interval(a, b, left_open=value.open == "(", right_open=value.close == ")")
     raise MathParseError(f"{value} is not a set or interval")
 
 
