@@ -7,12 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skip(reason="enable once factory/cli.py calls factory.commands.publish.register")
 def test_stats_publish_and_check_through_the_real_cli(gsm_run, tmp_path):
     def run(*args):
         return subprocess.run(
