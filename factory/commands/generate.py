@@ -49,15 +49,30 @@ def _client(
     return CachedClient(inner, ResponseCache(layout.llm_cache))
 
 
-def _render(progress: Any, n: int) -> str:
-    rejected = ", ".join(f"{k} {v}" for k, v in sorted(progress.rejected.items())) or "none"
-    rate = progress.candidates_verified / max(1e-6, time.monotonic() - progress.started)
-    return (
-        f"problems {progress.problems_added}/{n} (done {progress.problems_done}, dropped "
-        f"{progress.problems_dropped}) | solved {progress.candidates_solved} verified "
-        f"{progress.candidates_verified} kept {progress.kept} | rejected: {rejected} | "
-        f"tokens {progress.spent_tokens} ${progress.spent_usd:.4f} | {rate:.1f} verified/s"
+def _table(progress: Any, n: int) -> Any:
+    """The live progress panel (rich)."""
+    from rich.table import Table
+
+    elapsed = max(1e-6, time.monotonic() - progress.started)
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row(
+        "problems",
+        f"{progress.problems_added}/{n} added, {progress.problems_done} done, "
+        f"{progress.problems_dropped} dropped",
     )
+    table.add_row(
+        "candidates",
+        f"{progress.candidates_solved} solved, {progress.candidates_verified} verified, "
+        f"{progress.kept} kept ({progress.candidates_verified / elapsed:.1f} verified/s)",
+    )
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(progress.rejected.items())) or "none"
+    table.add_row("rejected", rejected)
+    table.add_row(
+        "LLM",
+        f"{progress.spent_tokens} tokens, ${progress.spent_usd:.4f}, "
+        f"{progress.cache_hits} answered from cache",
+    )
+    return table
 
 
 async def _drive(run: Any, n: int, mode: str) -> Any:
@@ -80,14 +95,22 @@ async def _drive(run: Any, n: int, mode: str) -> Any:
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     ticker: asyncio.Task | None = None
+    live: Any = None
+    if mode == "live":
+        from rich.console import Console
+        from rich.live import Live
+
+        # On a terminal the panel refreshes in place; in a log only the final state is printed.
+        live = Live(_table(run.progress, n), console=Console(stderr=True), auto_refresh=False)
+        live.start()
 
     async def tick() -> None:
         while True:
-            await asyncio.sleep(1.0 if mode == "live" else 5.0)
+            await asyncio.sleep(0.5 if mode == "live" else 5.0)
             if mode == "json":
                 typer.echo(json.dumps({"event": "progress", **_progress_dict(run.progress)}))
             else:
-                typer.echo("\r" + _render(run.progress, n), nl=False, err=True)
+                live.update(_table(run.progress, n), refresh=True)
 
     if mode != "quiet":
         ticker = asyncio.create_task(tick())
@@ -96,8 +119,9 @@ async def _drive(run: Any, n: int, mode: str) -> Any:
     finally:
         if ticker is not None:
             ticker.cancel()
-            if mode == "live":
-                typer.echo("\r" + _render(run.progress, n), err=True)
+        if live is not None:
+            live.update(_table(run.progress, n), refresh=True)
+            live.stop()
         loop.remove_signal_handler(signal.SIGINT)
 
 
@@ -206,7 +230,15 @@ def run_command(
             await client.aclose()
 
     _remember(layout, meta)  # before any work, so `factory resume RUN` works after a kill
-    summary = asyncio.run(main())
+    try:
+        summary = asyncio.run(main())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        typer.secho(
+            f"aborted; every verified row so far is kept. Continue with: factory resume {out}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        return 130
     if mode == "json":
         typer.echo(json.dumps({"event": "summary", **summary.model_dump()}))
     elif mode != "quiet":
