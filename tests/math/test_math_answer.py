@@ -95,6 +95,10 @@ def test_an_unparseable_reference_is_never_a_pass_or_a_wrong_answer():
         "e^{e^{e^{e^{e^{e^{10}}}}}}",
         "10^{10^{10}} - 10^{10^{10}}",
         "\\frac{10^{10^{10}}}{10^{10^{10}}}",
+        "\\binom{\\ln(2)}{7!}",  # SymPy would expand a product of 5040 factors
+        "\\binom{x}{100000}",
+        "(x+1)^{1000000}",
+        "\\sin(x)^{x^x} < x \\le \\binom{\\pi}{3i}",  # never sent to the inequality solver
     ],
 )
 def test_adversarial_candidates_are_quick_and_never_pass(candidate):

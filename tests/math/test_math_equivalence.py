@@ -225,3 +225,32 @@ def test_equivalence_is_symmetric(a, b):
 @given(st.sampled_from(ANSWERS))
 def test_equivalence_is_reflexive(a):
     assert same(a, a)
+
+
+_leaves = st.sampled_from(["1", "2", "7", "x", "y", "\\pi", "e", "0.5", "-3", "i"])
+
+
+def _combine(children):
+    pair = st.tuples(children, children)
+    return st.one_of(
+        pair.map(lambda p: f"{p[0]}+{p[1]}"),
+        pair.map(lambda p: f"{p[0]}-({p[1]})"),
+        pair.map(lambda p: f"({p[0]})\\cdot({p[1]})"),
+        pair.map(lambda p: f"\\frac{{{p[0]}}}{{{p[1]}+10}}"),
+        children.map(lambda c: f"\\sqrt{{{c}}}"),
+        children.map(lambda c: f"\\sin({c})"),
+        children.map(lambda c: f"|{c}|"),
+        children.map(lambda c: f"({c})^{{2}}"),
+    )
+
+
+expressions = st.recursive(_leaves, _combine, max_leaves=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions, expressions)
+def test_generated_expressions(a, b):
+    assert same(a, a)  # reflexive
+    assert same(f"{a}+{b}", f"{b}+{a}")  # commutative spellings agree
+    assert not same(a, f"{a}+1")  # a shifted value differs
+    same(a, b)  # symmetric (asserted inside)

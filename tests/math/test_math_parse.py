@@ -181,6 +181,7 @@ def test_percent_degrees_text():
         "1 @ 2",
         "\\begin{pmatrix}1",
         "x + five",
+        "(i, 7]",  # an interval needs real endpoints
     ],
 )
 def test_parse_errors(text):

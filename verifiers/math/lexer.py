@@ -379,9 +379,13 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             tokens.append(Token("OP", "^", pos))
             i += 2
             continue
+        if text.startswith("+/-", i):
+            tokens.append(Token("OP", "pm", pos))
+            i += 3
+            continue
         two = text[i : i + 2]
-        if two in ("<=", ">=", "!=", "=<", "=>", "+-", "-+"):
-            value = {"=<": "<=", "=>": ">=", "+-": "pm", "-+": "mp"}.get(two, two)
+        if two in ("<=", ">=", "!=", "=<", "=>"):
+            value = {"=<": "<=", "=>": ">="}.get(two, two)
             tokens.append(Token("OP", value, pos))
             i += 2
             continue
