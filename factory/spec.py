@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from factory.errors import FactoryError, SpecError
+from factory.llm.types import ChatMessage
 from factory.problem import Problem
 from factory.sources.base import SourceContext
 from factory.sources.registry import (
@@ -230,6 +231,17 @@ class RoleSpec(_Strict):
                     "(write {{ and }} for literal braces)"
                 )
         return prompt
+
+    def few_shot_messages(self) -> list[ChatMessage]:
+        """The few-shot exchanges as alternating user/assistant messages."""
+        return [
+            m
+            for shot in self.few_shot
+            for m in (
+                ChatMessage(role="user", content=shot.user),
+                ChatMessage(role="assistant", content=shot.assistant),
+            )
+        ]
 
     @property
     def prompt_version(self) -> str:

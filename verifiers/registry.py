@@ -44,20 +44,30 @@ def unregister_verifier(name: str) -> None:
     _registered.pop(name, None)
 
 
-def _entry_points() -> dict[str, EntryPoint]:
+def discover_entry_points(group: str, *, kind: str = "plugin") -> dict[str, EntryPoint]:
+    """Entry points of ``group`` by name, honouring the plugin switch-off variable.
+
+    Shared by every registry of the project (verifiers here, problem sources in
+    factory), so all plugins are found, switched off and checked the same way.
+    Two packages claiming one name is a PluginError naming both.
+    """
     found: dict[str, EntryPoint] = {}
     plugins_off = os.environ.get(DISABLE_PLUGINS_ENV, "") not in ("", "0")
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(group=group):
         dist = ep.dist.name if ep.dist is not None else ""
         if plugins_off and dist != _OWN_DISTRIBUTION:
             continue
         if ep.name in found and found[ep.name].value != ep.value:
             raise PluginError(
-                f"two packages register a verifier named {ep.name!r}: "
+                f"two packages register a {kind} named {ep.name!r}: "
                 f"{found[ep.name].value} and {ep.value}; uninstall one"
             )
         found[ep.name] = ep
     return found
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return discover_entry_points(ENTRY_POINT_GROUP, kind="verifier")
 
 
 def available_verifiers() -> list[str]:

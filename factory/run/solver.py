@@ -18,14 +18,10 @@ def solver_request(spec: Spec, problem: Problem, sample_index: int) -> LLMReques
         )
         if fmt:
             prompt = f"{prompt.rstrip()}\n\n{fmt}"
-    few_shot: list[ChatMessage] = []
-    for shot in role.few_shot:
-        few_shot.append(ChatMessage(role="user", content=shot.user))
-        few_shot.append(ChatMessage(role="assistant", content=shot.assistant))
     return LLMRequest(
         model=role.model,
         system=role.system,
-        few_shot=few_shot,
+        few_shot=role.few_shot_messages(),
         messages=[ChatMessage(role="user", content=prompt)],
         temperature=role.temperature,
         max_tokens=role.max_tokens,

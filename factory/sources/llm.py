@@ -117,14 +117,7 @@ class LLMSource:
         difficulties = list(self.options.difficulties)
         rng.shuffle(topics)
         rng.shuffle(difficulties)
-        few_shot = [
-            m
-            for shot in role.few_shot
-            for m in (
-                ChatMessage(role="user", content=shot.user),
-                ChatMessage(role="assistant", content=shot.assistant),
-            )
-        ]
+        few_shot = role.few_shot_messages()
         requests = []
         for i in range(n_requests):
             asked = min(per, count - i * per)

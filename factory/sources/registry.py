@@ -8,19 +8,18 @@ only when first asked for, a broken one fails with its name in the message, and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from pydantic import BaseModel
 
 from factory.errors import SpecError
 from factory.sources.base import SourceContext, is_source_class
-from verifiers.registry import DISABLE_PLUGINS_ENV
+from verifiers.errors import PluginError
+from verifiers.registry import discover_entry_points
 
 ENTRY_POINT_GROUP = "factory.sources"
-_OWN_DISTRIBUTION = "factory"
 
 _registered: dict[str, type] = {}
 # Entry points already imported, by kind and entry-point value: scanning every installed
@@ -51,19 +50,10 @@ def unregister_source(name: str) -> None:
 
 
 def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    plugins_off = os.environ.get(DISABLE_PLUGINS_ENV, "") not in ("", "0")
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist.name if ep.dist is not None else ""
-        if plugins_off and dist != _OWN_DISTRIBUTION:
-            continue
-        if ep.name in found and found[ep.name].value != ep.value:
-            raise SpecError(
-                f"two packages register a source named {ep.name!r}: "
-                f"{found[ep.name].value} and {ep.value}; uninstall one"
-            )
-        found[ep.name] = ep
-    return found
+    try:
+        return discover_entry_points(ENTRY_POINT_GROUP, kind="source")
+    except PluginError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def available_sources() -> list[str]:
