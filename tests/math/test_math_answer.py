@@ -29,7 +29,9 @@ def check(candidate, reference, **options):
         ("-\\frac{1}{2}", "\\frac{1}{2}", "wrong_answer"),
         ("2", "\\frac{1}{2}", "wrong_answer"),
         ("0.33", "\\frac{1}{3}", "wrong_answer"),
-        ("0.333333", "\\frac{1}{3}", "correct"),
+        ("0.333333", "\\frac{1}{3}", "wrong_answer"),  # a rounding (default rel_tol 1e-9)
+        ("0.3333333333333", "\\frac{1}{3}", "correct"),
+        ("0.\\overline{3}", "\\frac{1}{3}", "correct"),
         # responses
         ("Let me think. ... So the answer is $\\boxed{\\dfrac{3}{4}}$.", "0.75", "correct"),
         ("Final Answer: The final answer is $12$. I hope it is correct.", "12", "correct"),

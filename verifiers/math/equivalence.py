@@ -11,20 +11,26 @@ Numbers
 
 Decimals (the tolerance policy)
     A side written with a decimal literal (``0.5``, ``1.5e3``) is *inexact*.
-    Decimals are stored as exact rationals, so ``0.5`` equals ``1/2`` and
-    ``1.50`` equals ``3/2`` exactly. Otherwise an inexact side matches when the
-    relative difference is at most ``rel_tol`` (default ``1e-6``): ``0.333333``
-    equals ``1/3`` but coarse roundings are rejected (``0.33`` is not ``1/3``,
-    ``3.14`` is not ``\\pi``). Rational-vs-rational tolerance checks are done in
-    exact arithmetic, so the boundary is deterministic.
+    Decimals are stored as exact rationals, so ``0.5`` equals ``1/2``, ``1.50``
+    equals ``3/2`` and ``0.1+0.2`` equals ``0.3`` exactly. Otherwise an inexact
+    side matches only when the relative difference is at most ``rel_tol``
+    (default ``1e-9``): a decimal needs about ten correct significant digits to
+    stand for an irrational or non-terminating value (``3.14159265359`` is
+    ``\\pi``), and roundings are rejected (``0.33``, ``0.333333`` and ``0.3333``
+    are not ``1/3``; ``3.14`` is not ``\\pi``; ``1.0000001`` is not ``1``). Pass
+    ``rel_tol=1e-6`` to accept six-digit roundings. Rational-vs-rational
+    tolerance checks use exact arithmetic, so the boundary is deterministic.
 
 Symbolic expressions
     Free symbols are probed: both sides are evaluated at ``probes`` random
-    points (fixed seed, variables drawn from ``(0.1, 3)``, i.e. *positive*
-    reals, so ``\\log(ab) = \\log a + \\log b`` and ``\\sqrt{x^2} = x`` hold)
-    with 50-digit mpmath arithmetic; one clear difference proves inequality.
-    When every probe agrees, a size-guarded ``simplify(a - b) == 0`` is tried
-    to confirm; the method says which decided.
+    points (fixed seed) with 50-digit mpmath arithmetic; one clear difference
+    proves inequality. Variables are drawn from ``(0.1, 3)``, and also from
+    ``(-3, -0.1)`` when both sides are real for every real input (no roots of
+    possibly negative values, no logs of possibly non-positive ones): so
+    ``x`` is not ``|x|`` and ``\\sqrt{x^2}`` is not ``x``, while
+    ``\\log(ab) = \\log a + \\log b`` holds (positive values only). When every
+    probe agrees, a size-guarded ``simplify(a - b) == 0`` is tried to confirm;
+    the method says which decided.
 
 Oversized values
     Answers holding unevaluated huge powers/factorials (see
@@ -61,7 +67,7 @@ from verifiers.math.parse import MathObject, Seq, Tagged, Text
 
 __all__ = ["Comparison", "NotNumericError", "equivalent", "numeric_value"]
 
-DEFAULT_REL_TOL = 1e-6
+DEFAULT_REL_TOL = 1e-9
 DEFAULT_PROBES = 6
 MAX_SIMPLIFY_OPS = 60
 MAX_SIMPLIFY_POWER = 64
@@ -137,6 +143,7 @@ class _Context:
     def compare(self, a: Any, b: Any) -> Comparison:
         if type(a) is type(b) and a == b:
             return Comparison(True, "structural")
+        a, b = _inequality_union(a), _inequality_union(b)
         if isinstance(a, Text) or isinstance(b, Text):
             if isinstance(a, Text) and isinstance(b, Text):
                 return Comparison(a.text == b.text, "text")
@@ -382,8 +389,9 @@ class _Context:
         return Comparison(False, "numeric")
 
     def symbolic(self, a: Expr, b: Expr, syms: list[sympy.Symbol]) -> Comparison:
+        everywhere = _defined_for_all_reals(a, syms) and _defined_for_all_reals(b, syms)
         agreed = 0
-        for point in self.points(syms, self.probes * 3):
+        for point in self.points(syms, self.probes * 3, signed=everywhere):
             try:
                 va = numeric_value(a.xreplace(point))
                 vb = numeric_value(b.xreplace(point))
@@ -400,13 +408,26 @@ class _Context:
         if _simplify_is_safe(a, b) and sympy.simplify(a - b) == 0:
             return Comparison(True, "simplify")
         if agreed:
-            return Comparison(True, "numeric-probe", f"agree at {agreed} random points")
+            domain = "real" if everywhere else "positive"
+            return Comparison(True, "numeric-probe", f"agree at {agreed} random {domain} points")
         return Comparison(False, "undecided", "could neither evaluate nor simplify")
 
     # -- numeric helpers ------------------------------------------------------------
-    def points(self, syms: list[sympy.Symbol], n: int) -> list[dict[Basic, Expr]]:
+    def points(
+        self, syms: list[sympy.Symbol], n: int, *, signed: bool = False
+    ) -> list[dict[Basic, Expr]]:
+        """Random points (fixed seed): every other one with random signs when ``signed``."""
         rng = random.Random(self.seed)
-        return [{s: sympy.Float(rng.uniform(0.1, 3.0), _EXACT_DPS) for s in syms} for _ in range(n)]
+        out = []
+        for k in range(n):
+            point = {}
+            for s in syms:
+                v = rng.uniform(0.1, 3.0)
+                if signed and k % 2 == 1 and rng.random() < 0.5:
+                    v = -v
+                point[s] = sympy.Float(v, _EXACT_DPS)
+            out.append(point)
+        return out
 
     def close(self, x: Any, y: Any, exact_tol: Any = None) -> bool:
         tol = mpmath.mpf(self.rel_tol) if self.inexact or exact_tol is None else exact_tol
@@ -448,6 +469,34 @@ def _simplify_is_safe(a: Expr, b: Expr) -> bool:
             if any(arg.is_Number and abs(arg) > MAX_SIMPLIFY_POWER for arg in f.args):
                 return False
     return True
+
+
+_REAL_DOMAIN_FUNCS = (
+    sympy.Abs, sympy.sin, sympy.cos, sympy.exp, sympy.atan, sympy.sinh, sympy.cosh,
+    sympy.tanh, sympy.floor, sympy.ceiling, sympy.sign, sympy.Max, sympy.Min,
+)  # fmt: skip
+
+
+def _defined_for_all_reals(e: Expr, syms: list[sympy.Symbol]) -> bool:
+    """True when ``e`` is real for every real value of its variables (poles aside).
+
+    Then equivalence also probes negative values (so ``x`` is not ``|x|``); otherwise
+    only positive ones (so ``\\log(ab) = \\log a + \\log b``, ``\\sqrt{x}^2 = x``).
+    """
+    try:
+        real = e.xreplace({s: sympy.Dummy(s.name, real=True) for s in syms})
+    except Exception:  # rebuilding can fail on exotic expressions
+        return False
+    for p in real.atoms(sympy.Pow):
+        if not p.exp.is_integer and p.base.is_nonnegative is not True:
+            return False
+    for f in real.atoms(sympy.Function):
+        if isinstance(f, sympy.log):
+            if f.args[0].is_positive is not True:
+                return False
+        elif not isinstance(f, _REAL_DOMAIN_FUNCS):
+            return False
+    return not real.has(sympy.I)
 
 
 def _untag(t: Tagged) -> Any:
@@ -493,6 +542,18 @@ def _relation_set(v: Any) -> sympy.Set | None:
         return v.xreplace({sym: real}).as_set()
     except Exception:  # as_set raises NotImplementedError and others for hard cases
         return None
+
+
+def _inequality_union(v: Any) -> Any:
+    """``x < 2 \\text{ or } x > 3`` (a bare list of inequalities in one variable) as a set."""
+    if not (isinstance(v, Seq) and not v.open and all(_is_inequality(i) for i in v.items)):
+        return v
+    if len(set().union(*(i.free_symbols for i in v.items))) != 1:
+        return v
+    sets = [_relation_set(i) for i in v.items]
+    if any(s is None for s in sets):
+        return v
+    return sympy.Union(*sets)
 
 
 def _normal_inequality(v: Any) -> tuple[Expr, str] | None:

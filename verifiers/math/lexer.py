@@ -136,6 +136,7 @@ _THOUSANDS_ANY = r"(?:\{,\}|\\,|\\ |\\;|\\!|\\thinspace |(?<=\d) (?=\d{3}(?!\d))
 _NUM_GROUPED = re.compile(r"\d{1,3}(?:" + _THOUSANDS_ANY + r"\d{3}(?!\d))+")
 _NUM_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3}(?![\d]))+")
 _NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
+_OVERLINE = re.compile(r"\\(?:overline|bar)\s*\{\s*(\d+)\s*\}")
 _CMD = re.compile(r"\\([A-Za-z]+|.)")
 _SPACE_CMDS = re.compile(r"\\\\|\\[,;:! ]|~|\\quad\b|\\qquad\b")
 
@@ -228,6 +229,8 @@ def _text_tokens(inner: str, pos: int, depth: int) -> list[Token]:
         return [Token("OP", "%", pos)]
     if stripped == "e":
         return [Token("CONST", "E", pos)]
+    if low in _CONST_WORDS:
+        return [Token("CONST", _CONST_WORDS[low], pos)]
     if stripped == "i":
         return [Token("CONST", "I", pos)]
     if stripped in FUNCTIONS:
@@ -288,10 +291,15 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                 tokens.append(Token("NUM", lit[0], pos))
                 i += 1
                 continue
-            if lit.endswith("."):
-                lit = lit[:-1]
-            tokens.append(Token("NUM", lit, pos))
             i += len(lit)
+            if lit.endswith("."):  # "5." ends a sentence
+                lit = lit[:-1]
+            m = _OVERLINE.match(text, i)
+            if m is not None and "e" not in lit.lower():
+                # 0.\overline{3} = 1/3: the literal carries the repeating digits after '~'
+                lit = (lit if "." in lit else lit + ".") + "~" + m.group(1)
+                i = m.end()
+            tokens.append(Token("NUM", lit, pos))
             continue
         if c.isalpha() and c.isascii():
             j = i

@@ -598,6 +598,14 @@ class _Parser:
         return condition
 
     def number(self, literal: str) -> Expr:
+        if "~" in literal:  # 0.1~6 is 0.1666...: digits after '~' repeat
+            head, _, rep = literal.partition("~")
+            whole, _, frac = head.partition(".")
+            base = _int_from_digits((whole + frac) or "0")
+            cycle = _int_from_digits(rep)
+            # x = base/10^f + cycle / (10^f * (10^r - 1))
+            f, r = len(frac), len(rep)
+            return Rational(base * (10**r - 1) + cycle, 10**f * (10**r - 1))
         mantissa, _, exp = literal.lower().partition("e")
         if "." in literal or exp:
             self.inexact = True
