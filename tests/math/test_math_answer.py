@@ -71,6 +71,14 @@ def test_non_string_inputs_never_raise():
     assert check(None, "1").reason is Reason.NO_ANSWER
     assert check(5, "1").reason is Reason.NO_ANSWER
     assert check("1", None).reason is Reason.REFERENCE_ERROR
+    assert check("1", True).reason is Reason.REFERENCE_ERROR
+    assert check("1", ["1"]).reason is Reason.REFERENCE_ERROR
+
+
+def test_numeric_references_are_accepted():
+    assert check("#### 42", 42).passed
+    assert check("0.25", 0.25).passed
+    assert not check("0.26", 0.25).passed
 
 
 def test_an_unparseable_reference_is_never_a_pass_or_a_wrong_answer():

@@ -205,6 +205,14 @@ def test_huge_values_are_not_computed(text):
     assert time.perf_counter() - start < 1
 
 
+def test_odd_binomials_stay_unevaluated_and_fast():
+    start = time.perf_counter()
+    with pytest.raises(MathParseError, match="real endpoints"):
+        parse_answer("(\\binom{\\ln(\\binom{12}{\\pi})}{\\binom{\\sin(12i)}{\\ln(\\sin(-1))}}, 3]")
+    assert isinstance(parse_answer("\\binom{n}{2}").value, sympy.binomial)
+    assert time.perf_counter() - start < 2
+
+
 def test_moderate_values_are_exact():
     obj = parse_answer("100!")
     assert not obj.oversized and obj.value == sympy.factorial(100)

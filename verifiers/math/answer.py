@@ -141,8 +141,10 @@ def _looks_like_prose(text: str) -> bool:
 
 def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
     details: dict[str, Any] = {}
+    if isinstance(reference, int | float) and not isinstance(reference, bool):
+        reference = repr(reference)  # datasets often store numeric answers as numbers
     if not isinstance(reference, str):
-        return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string")
+        return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string or number")
     try:
         ref = parse_answer(reference)
     except MathParseError as exc:

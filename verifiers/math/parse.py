@@ -844,6 +844,10 @@ class _Parser:
         small_k = not k.is_Integer or abs(k) <= MAX_BINOMIAL_K
         if self.is_huge(n, k) or (n.is_Number and n > MAX_FACTORIAL) or not (small_n or small_k):
             return self.mark_huge(sympy.binomial(n, k, evaluate=False))
+        if not (n.is_Integer and k.is_Integer):
+            # SymPy's evaluation of other arguments runs assumption queries that can
+            # take seconds; numeric probing evaluates the unevaluated form fine.
+            return sympy.binomial(n, k, evaluate=False)
         return sympy.binomial(n, k)
 
 
@@ -895,10 +899,33 @@ def _is_variable_like(value: Any) -> bool:
 
 
 def _interval(a: Expr, b: Expr, *, left_open: bool, right_open: bool) -> sympy.Set:
+    """An Interval, checked numerically (SymPy's own checks can take minutes on odd endpoints)."""
+    if a.has(I) or b.has(I):
+        raise MathParseError("an interval needs real endpoints")
+    left_open = left_open or a in (-oo, oo)
+    right_open = right_open or b in (-oo, oo)
+    if not (a.free_symbols or b.free_symbols):
+        lo, hi = _real_value(a), _real_value(b)
+        if lo > hi or (lo == hi and (left_open or right_open)):
+            return sympy.S.EmptySet
+        if lo == hi and a == b:
+            return FiniteSet(a)
+    return Basic.__new__(Interval, a, b, sympy.sympify(left_open), sympy.sympify(right_open))
+
+
+def _real_value(e: Expr) -> float:
+    """A real endpoint as a float (infinities included); MathParseError if not real."""
+    if e == oo:
+        return float("inf")
+    if e == -oo:
+        return float("-inf")
     try:
-        return Interval(a, b, left_open=left_open, right_open=right_open)
-    except (TypeError, ValueError) as exc:  # non-real endpoints
-        raise MathParseError(f"not an interval: {exc}") from exc
+        re, im = sympy.N(e, 30).as_real_imag()
+        if abs(float(im)) > 1e-20:
+            raise MathParseError(f"an interval needs real endpoints, not {e}")
+        return float(re)
+    except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+        raise MathParseError(f"an interval needs numeric endpoints, not {e}") from exc
 
 
 def _as_set(value: Any) -> sympy.Set:
