@@ -91,7 +91,7 @@ def test_verifier_problems():
     assert mv.verify(sub, "(2, 1)").passed
     anti = {"check": {"kind": "antiderivative", "integrand": "\\cos u", "variable": "u"}}
     assert mv.verify(anti, "\\sin u").passed
-    for bad in [{}, {"check": {"kind": "x"}}, {"check": "nope"}, {"reference": 5}]:
+    for bad in [{}, {"check": {"kind": "x"}}, {"check": "nope"}, {"reference": None}]:
         v = mv.verify(bad, "1")
         assert v.reason is Reason.REFERENCE_ERROR, bad
         assert v.verifier == "math"
