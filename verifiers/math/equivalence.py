@@ -268,16 +268,18 @@ class _Context:
         pair = (ka, kb)
         if pair == ("list", "list"):
             return self.multiset(a.items, b.items)
-        if pair == ("fset", "list"):
-            return self.as_sets(list(a.args), list(b.items))
-        if pair == ("fset", "fset"):
-            return self.as_sets(list(a.args), list(b.args))
+        if pair in (("fset", "list"), ("fset", "fset")):
+            return self.as_sets(_elements(a), _elements(b))
         if pair == ("list", "tuple"):
             return self.ordered(a.items, b.items)
         if pair == ("tuple", "tuple"):
             if (a.open, a.close) != (b.open, b.close):
                 return Comparison(False, "tuple", "different brackets")
             return self.ordered(a.items, b.items)
+        if pair == ("fset", "tuple") and isinstance(a, Seq):
+            if len(a.items) == 1:
+                return self.compare(a.items[0], b)
+            return Comparison(False, "set", "a set of points against a tuple")
         if pair in (("set", "tuple"), ("fset", "tuple"), ("fset", "set"), ("set", "set")):
             sa, sb = self.as_set(a), self.as_set(b)
             if sa is None or sb is None:
@@ -292,8 +294,8 @@ class _Context:
             if 1 in m.shape and len(m) == len(s.items):
                 return self.ordered(list(m), s.items, method="vector")
             return Comparison(False, "matrix", "a matrix against a list")
-        if pair == ("fset", "scalar") and len(a.args) == 1:
-            return self.compare(a.args[0], b)
+        if pair == ("fset", "scalar") and len(_elements(a)) == 1:
+            return self.compare(_elements(a)[0], b)
         return Comparison(False, "kind", f"{ka} against {kb}")
 
     def ordered(self, xs: Any, ys: Any, method: str = "ordered") -> Comparison:
@@ -505,8 +507,15 @@ def _untag(t: Tagged) -> Any:
     return t.value * sympy.pi / 180
 
 
+def _elements(v: Any) -> list[Any]:
+    """The elements of a FiniteSet, a ``{``-Seq or a bare list."""
+    return list(v.items) if isinstance(v, Seq) else list(v.args)
+
+
 def _kind(v: Any) -> str:
     if isinstance(v, Seq):
+        if v.open == "{":
+            return "fset"
         return "list" if not v.open else "tuple"
     if isinstance(v, FiniteSet):
         return "fset"

@@ -559,7 +559,7 @@ class _Parser:
                     return builder
                 items = self.items_until("\\}")
                 self.next()
-                return FiniteSet(*[self.expr(v) for v in items])
+                return _finite_set(items)
             if t.value == "|":
                 saved = self.abs_depth
                 self.abs_depth += 1
@@ -658,7 +658,7 @@ class _Parser:
         self.next()
         if len(items) == 1:
             return items[0]
-        return FiniteSet(*[self.expr(v) for v in items])
+        return _finite_set(items)
 
     def parse_group(self) -> Any:
         """``{ ... }`` holding a single value (an argument or exponent)."""
@@ -896,6 +896,14 @@ def _is_variable_like(value: Any) -> bool:
     if isinstance(value, Seq):
         return all(isinstance(v, Symbol) for v in value.items)
     return False
+
+
+def _finite_set(items: list[Any]) -> Any:
+    """``\\{...\\}``: a FiniteSet of expressions, or a ``{``-Seq of other items (points)."""
+    plain = [_plain(v) for v in items]
+    if all(isinstance(v, Expr) for v in plain):
+        return FiniteSet(*plain)
+    return Seq(tuple(items), "{", "}")
 
 
 def _interval(a: Expr, b: Expr, *, left_open: bool, right_open: bool) -> sympy.Set:
