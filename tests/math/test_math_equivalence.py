@@ -99,6 +99,10 @@ EQUAL = [
     ("30^\\circ", "30"),
     ("30^\\circ", "\\frac{\\pi}{6}"),
     ("30^\\circ", "30°"),
+    ("\\sin^2(10^\\circ)+\\cos^2(10^\\circ)", "1"),
+    ("(30^\\circ, 60^\\circ)", "(30, 60)"),
+    ("\\sqrt[3]{2+\\sqrt5} + \\sqrt[3]{2-\\sqrt5}", "1"),
+    ("\\arctan 1 + \\arctan 2 + \\arctan 3", "\\pi"),
     ("5\\text{ cm}", "5"),
     ("12 dollars", "\\$12"),
     ("\\text{Yes}", "yes"),
@@ -125,6 +129,7 @@ DIFFERENT = [
     ("\\pi", "3.14"),
     ("\\sqrt{2}", "1.414"),
     ("e^{100}", "e^{100}+1"),
+    ("\\sqrt{2+10^{-90}}", "\\sqrt{2}"),  # differ in the 91st digit
     ("2x", "2y"),
     ("x^2", "x^3"),
     ("\\sin x", "\\cos x"),

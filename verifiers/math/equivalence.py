@@ -7,7 +7,7 @@ Numbers
     Exact values are compared exactly: integers and rationals by value
     (``1/2^98`` is not ``1/2^99``, ``100!`` is not ``100!+1``), irrational exact
     values by ``a - b`` evaluated with SymPy's adaptive precision (a difference
-    below ``1e-40`` of the values' size counts as zero).
+    below ``1e-100`` of the values' size counts as zero).
 
 Decimals (the tolerance policy)
     A side written with a decimal literal (``0.5``, ``1.5e3``) is *inexact*.
@@ -386,8 +386,8 @@ class _Context:
             scale = max(abs(numeric_value(a)), abs(numeric_value(b)), mpmath.mpf(1) / 10**300)
         except NotNumericError as exc:
             return Comparison(False, "numeric", f"could not evaluate: {exc}")
-        if abs(vd) <= scale * mpmath.mpf(10) ** -40:
-            return Comparison(True, "numeric", f"equal to {_EXACT_DPS} digits")
+        if abs(vd) <= scale * mpmath.mpf(10) ** -100:
+            return Comparison(True, "numeric", "zero to 100 digits")
         return Comparison(False, "numeric")
 
     def symbolic(self, a: Expr, b: Expr, syms: list[sympy.Symbol]) -> Comparison:

@@ -632,10 +632,10 @@ class _Parser:
         self.abs_depth = 0
         items: list[Any] = []
         if not self.at_op(*closers):
-            items.append(_finish(self.parse_relation()))
+            items.append(self.parse_relation())
             while self.at_op(",", ";"):
                 self.next()
-                items.append(_finish(self.parse_relation()))
+                items.append(self.parse_relation())
         if not self.at_op(*closers):
             raise MathParseError(f"expected {' or '.join(closers)} at {self.tok.pos}")
         self.abs_depth = saved
@@ -651,7 +651,7 @@ class _Parser:
         if len(items) == 2 and (open_ + close) in ("(]", "[)"):
             a, b = (self.expr(v) for v in items)
             return _interval(a, b, left_open=open_ == "(", right_open=close == ")")
-        return Seq(tuple(items), open_, close)
+        return Seq(tuple(_finish(v) for v in items), open_, close)
 
     def brace_group(self) -> Any:
         items = self.items_until("}")
@@ -903,7 +903,7 @@ def _finite_set(items: list[Any]) -> Any:
     plain = [_plain(v) for v in items]
     if all(isinstance(v, Expr) for v in plain):
         return FiniteSet(*plain)
-    return Seq(tuple(items), "{", "}")
+    return Seq(tuple(_finish(v) for v in items), "{", "}")
 
 
 def _interval(a: Expr, b: Expr, *, left_open: bool, right_open: bool) -> sympy.Set:
