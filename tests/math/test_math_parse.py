@@ -87,6 +87,10 @@ def value(text):
         ("\\max(1, 2)", 2),
         ("5\\text{ cm}", 5),
         ("12 dollars", 12),
+        ("12 cookies", 12),
+        ("12 big cookies", 12),
+        ("2abc", 2 * sympy.Symbol("a") * sympy.Symbol("b") * sympy.Symbol("c")),
+        ("\\frac{\\pi}{4}\\text{ radians}", pi / 4),
         ("\\$5", 5),
         ("10\\text{ m}^2", 10),
         ("\\frac{9}{2}\\text{ sq units}", Rational(9, 2)),
@@ -181,6 +185,7 @@ def test_percent_degrees_text():
         "1 @ 2",
         "\\begin{pmatrix}1",
         "x + five",
+        "five + 2",
         "(i, 7]",  # an interval needs real endpoints
     ],
 )

@@ -69,19 +69,22 @@ UNIT_WORDS = frozenset(
         "miles", "mph", "yard", "yards", "liter", "liters", "litre", "litres", "ml",
         "gram", "grams", "kilogram", "kilograms", "pound", "pounds", "ounce", "ounces",
         "unit", "units", "square", "sq", "cubic", "cu", "people", "students",
-        "apples", "items", "times", "ways", "points", "km/h", "m/s",
+        "apples", "items", "times", "ways", "points", "km/h", "m/s", "radian", "radians",
+        "rad", "acre", "acres", "gallon", "gallons", "ton", "tons", "kph",
     }
 )  # fmt: skip
 # Unit words the lexer recognises *outside* \text{...}: longer than one letter and
 # not a common variable name, so ``5m`` stays 5*m while ``5 cm`` is 5.
 _PLAIN_UNIT_WORDS = frozenset(w for w in UNIT_WORDS if len(w) > 1 and w not in {"sq", "cu"})
 
-# Three-letter English words that are never a product of three variables.
+# Short English words that are never a product of variables.
 _COMMON_WORDS = frozenset(
     {
         "the", "not", "are", "for", "but", "has", "was", "you", "its", "can", "get", "see",
         "let", "any", "all", "one", "two", "six", "ten", "yes", "how", "why", "who", "she",
         "his", "her", "our", "out", "now", "use", "way", "may", "say", "too", "set", "put",
+        "is", "it", "so", "as", "at", "be", "we", "by", "of", "to", "on", "if", "he", "us",
+        "my", "me", "do", "up", "am",
     }
 )  # fmt: skip
 SEPARATOR_WORDS = frozenset({"or", "and"})
@@ -161,8 +164,13 @@ def _space(m: re.Match[str]) -> str:
     return "" if cmd == "\\!" else " "
 
 
-def _split_letters(run: str, pos: int) -> list[Token]:
-    """Split a run of letters into known names and single-letter variables."""
+def _split_letters(run: str, pos: int, *, spaced: bool = True) -> list[Token]:
+    """Split a run of letters into known names and single-letter variables.
+
+    An unknown word standing alone (``5 cookies``, ``is``) becomes a WORD token:
+    a unit noun when it ends an answer, an error elsewhere. Glued to what comes
+    before, three letters are a product (``2abc``).
+    """
     if run in _CONST_WORDS:
         return [Token("CONST", _CONST_WORDS[run], pos)]
     if run in FUNCTIONS:
@@ -177,8 +185,8 @@ def _split_letters(run: str, pos: int) -> list[Token]:
         return [Token("OP", "%", pos)]
     if run in _PLAIN_UNIT_WORDS or run.lower() in _PLAIN_UNIT_WORDS:
         return [Token("UNIT", run, pos)]
-    if len(run) >= 4 or run.lower() in _COMMON_WORDS:
-        raise MathParseError(f"unexpected word {run!r}")
+    if len(run) >= 4 or run.lower() in _COMMON_WORDS or (spaced and len(run) == 3):
+        return [Token("WORD", run, pos)]
     out: list[Token] = []
     i = 0
     names = sorted(FUNCTIONS | {"pi", "sqrt"}, key=len, reverse=True)
@@ -318,7 +326,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                     tokens.append(Token("UNIT", run + m.group(0), pos))
                     i = j + len(m.group(0))
                     continue
-            tokens.extend(_split_letters(run, pos))
+            spaced = i == 0 or text[i - 1].isspace()
+            tokens.extend(_split_letters(run, pos, spaced=spaced))
             i = j
             continue
         if c == "\\":

@@ -340,7 +340,7 @@ class _Parser:
         seen = False
         while True:
             t = self.peek(k)
-            if t.kind == "UNIT" or (t.kind == "FUNC" and t.value in UNIT_WORDS | {"min"}):
+            if t.kind in ("UNIT", "WORD") or (t.kind == "FUNC" and t.value in UNIT_WORDS | {"min"}):
                 seen = True
                 k += 1
                 if self.peek(k).is_op("^") and self.peek(k + 1).kind == "NUM":
