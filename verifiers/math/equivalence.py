@@ -535,6 +535,8 @@ def _relation_set(v: Any) -> sympy.Set | None:
     if len(v.free_symbols) != 1:
         return None
     (sym,) = v.free_symbols
+    if v.has(sympy.I) or v.atoms(sympy.binomial, sympy.factorial, sympy.gamma):
+        return None  # SymPy's real-solution machinery crawls on these
     rels = v.args if isinstance(v, And) else (v,)
     for rel in rels:
         if not isinstance(rel, Relational):
