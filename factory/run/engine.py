@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -41,6 +42,8 @@ from factory.run.store import StateStore
 from factory.spec import Spec
 from verifiers import Reason, Verdict, Verifier, get_verifier
 from verifiers.code import extract_code
+
+log = logging.getLogger(__name__)
 
 
 class RunConfig(BaseModel):
@@ -320,7 +323,13 @@ class Run:
                 return
             if self.stopping:
                 continue
-            await self._process(problem)
+            try:
+                await self._process(problem)
+            except Exception as exc:
+                # A bug or a misbehaving plugin: stop the run (the problem stays open) but keep
+                # draining the queue, so the producer never blocks on a queue nobody reads.
+                log.exception("internal error on problem %s", problem.id)
+                self.fail(f"internal error on problem {problem.id}: {type(exc).__name__}: {exc}")
 
     def verifier_for(self, domain: str) -> Verifier:
         """The verifier the spec names for ``domain``."""
