@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from factory.errors import RunDirError
+from factory.errors import FactoryError, RunDirError
 from factory.llm.errors import LLMError
 from factory.llm.pricing import PriceTable
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
@@ -40,7 +40,7 @@ from factory.run.rows import build_row, rejection_record, row_id
 from factory.run.solver import solver_request
 from factory.run.store import StateStore
 from factory.spec import Spec
-from verifiers import Reason, Verdict, Verifier, get_verifier
+from verifiers import Reason, Verdict, Verifier, VerifierError, get_verifier
 from verifiers.code import extract_code
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,25 @@ class Run:
             self._close()
         return summary
 
+    def preflight(self) -> None:
+        """Check every verifier the spec names can work, before any LLM call is paid for.
+
+        A verifier may offer ``preflight()`` (the code verifier starts its sandbox there);
+        its VerifierError becomes one FactoryError line naming the verifier and the fix.
+        """
+        domains = list(self.spec.verifiers) if self.spec.verifiers else [self.spec.domain]
+        for domain in domains:
+            verifier = self.verifier_for(domain)
+            check = getattr(verifier, "preflight", None)
+            if not callable(check):
+                continue
+            try:
+                check()
+            except VerifierError as exc:
+                raise FactoryError(f"verifier {verifier.name!r} ({domain}): {exc}") from None
+
     def _open(self) -> None:
+        self.preflight()
         layout = self.layout
         spec_hash = self.spec.spec_hash()
         if layout.manifest.exists():
@@ -358,11 +376,18 @@ class Run:
         verdict = await self._verify(problem, candidate)
         if verdict.reason is Reason.INFRA_ERROR:  # one retry: infra trouble is not final
             verdict = await self._verify(problem, candidate)
+        if verdict.reason is Reason.INFRA_ERROR:
+            # Still broken: the verifier's machinery is down, and every other candidate would
+            # fail the same way. Stop; the problem stays open, so resume verifies it later.
+            self.fail(f"verifier infrastructure error: {verdict.message}")
         return verdict
 
     async def _process(self, problem: Problem) -> None:
         if problem.domain == "code" and problem.trust == "generated":
             drop = await check_generated_code_reference(problem, self._verify)
+            if drop is not None and drop.reason == "reference_unverifiable":
+                self.fail(f"verifier infrastructure error: {drop.record['message']}")
+                return
             if drop is not None:
                 self.store.reject_problem(problem.id, "reference", drop.reason, drop.record)
                 self.progress.problems_dropped += 1
@@ -402,19 +427,20 @@ class Run:
             )
         else:
             verdict = await self._judge(problem, response.text)
+            if verdict.reason is Reason.INFRA_ERROR:
+                return None  # not a judgement: the problem stays open for resume
         self.progress.candidates_verified += 1
-        return self._candidate(problem, index, request, response, verdict, save=True)
+        return self._candidate(problem, index, request, response, verdict)
 
     def _candidate(
         self,
         problem: Problem,
         index: int,
         request: LLMRequest,
-        response: LLMResponse | None,
+        response: LLMResponse,
         verdict: Verdict,
-        *,
-        save: bool,
     ) -> dict[str, Any]:
+        """Record a verified sample in the store (so a resumed run need not redo it)."""
         record = {
             "sample_index": index,
             "request": {
@@ -425,9 +451,7 @@ class Run:
                 "prompt_version": request.prompt_version,
                 "key": request.cache_key(),
             },
-            "response": None
-            if response is None
-            else {
+            "response": {
                 "text": response.text,
                 "model": response.model,
                 "stop_reason": response.stop_reason,
@@ -439,9 +463,7 @@ class Run:
             },
             "verdict": verdict.model_dump(mode="json"),
         }
-        # Infra failures are not saved: a resumed run tries that sample again.
-        if save and verdict.reason is not Reason.INFRA_ERROR:
-            self.store.save_candidate(problem.id, index, record)
+        self.store.save_candidate(problem.id, index, record)
         return record
 
     def _decide(self, problem: Problem, samples: list[dict[str, Any]]) -> None:

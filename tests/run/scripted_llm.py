@@ -77,9 +77,11 @@ def algebra_responder(wrong_reference_every: int = 3):
     return respond
 
 
-def run_cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 300, env_extra: dict | None = None, **kwargs
+) -> subprocess.CompletedProcess:
     """Run `factory ARGS` as a user would, with an API key for the local server."""
-    env = {**os.environ, "ANTHROPIC_API_KEY": "test-key"}
+    env = {**os.environ, "ANTHROPIC_API_KEY": "test-key", **(env_extra or {})}
     return subprocess.run(
         [sys.executable, "-m", "factory.cli", *args],
         capture_output=True,

@@ -244,3 +244,18 @@ def test_a_rejected_api_key_stops_the_run_with_one_clear_error(tmp_path):
     assert result.returncode == 1
     summary = json.loads(result.stdout.splitlines()[-1])
     assert "ANTHROPIC_API_KEY" in summary["stopped"]
+
+
+def test_a_dead_docker_daemon_is_one_line_before_any_llm_call(tmp_path):
+    spec = REPO / "problem_specs" / "python_functions.yaml"
+    with AnthropicTestServer(responder=code_responder()) as server:
+        result = run_cli(
+            "generate", str(spec), "--n", "4", "--out", str(tmp_path / "run"),
+            "--llm", f"anthropic:{server.base_url}", "--quiet",
+            env_extra={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
+        )  # fmt: skip
+        assert server.requests == []
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "verifier 'unit_tests'" in lines[0] and "daemon is not running" in lines[0]

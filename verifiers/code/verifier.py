@@ -38,6 +38,7 @@ from verifiers.code.property_style import check_property, is_property_spec
 from verifiers.code.pytest_style import check_pytest, is_pytest_code
 from verifiers.code.run import InfraFailure, Options
 from verifiers.code.stdio_style import check_stdio
+from verifiers.errors import VerifierError
 from verifiers.verdict import Reason, Verdict
 
 NAME = "unit_tests"
@@ -287,6 +288,19 @@ class UnitTestVerifier:
         if style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}, got {style!r}")
         self.options = options
+
+    def preflight(self) -> None:
+        """Start the sandbox pool (which proves its limits) now, before any work depends on it.
+
+        Raises VerifierError with the sandbox's one-line diagnosis and fix (e.g. the Docker
+        daemon is not running: the command to start it).
+        """
+        from verifiers.code.run import get_pool
+
+        try:
+            get_pool(self.options.get("pool"))
+        except InfraFailure as exc:
+            raise VerifierError(f"the code sandbox is not usable: {exc}") from None
 
     def verify(self, problem: Mapping[str, Any], candidate: str) -> Verdict:
         started = time.perf_counter()
