@@ -106,6 +106,15 @@ def test_an_unparseable_reference_is_never_a_pass_or_a_wrong_answer():
         "10^{10^{10}} - 10^{10^{10}}",
         "\\frac{10^{10^{10}}}{10^{10^{10}}}",
         "\\binom{\\ln(2)}{7!}",  # SymPy would expand a product of 5040 factors
+        "i-a, \\sin(7-a)+((3i)^{\\pi+12})^{((12)!)!}",  # printing must not evaluate it
+        "|-(10^9)!|",
+        "\\lfloor (10^9)! / 7 \\rfloor",
+        "((10^9)!, 5]",
+        "\\sqrt[3]{-(10^9)!}",
+        "(1,(10^9)!) \\cup (2,3)",
+        "\\sin((10^9)!)",
+        "(10^9)! < x",
+        "x = (10^9)! \\pm 1",
         "\\binom{x}{100000}",
         "(x+1)^{1000000}",
         "\\sin(x)^{x^x} < x \\le \\binom{\\pi}{3i}",  # never sent to the inequality solver
@@ -117,6 +126,16 @@ def test_adversarial_candidates_are_quick_and_never_pass(candidate):
     assert time.perf_counter() - start < 5
     assert not v.passed
     assert v.reason in (Reason.WRONG_ANSWER, Reason.PARSE_ERROR, Reason.NO_ANSWER), v
+
+
+@pytest.mark.parametrize("reference", ["(10^9)! < x", "(2, 5)", "x > 1", "(10^9)!"])
+def test_oversized_against_sets_and_inequalities(reference):
+    start = time.perf_counter()
+    for candidate in ["(10^9)! < x", "x > (10^9)!", "\\{(10^9)!\\}"]:
+        v = check(candidate, reference)
+        assert v.reason in (Reason.WRONG_ANSWER, Reason.PARSE_ERROR, Reason.CORRECT), v
+        assert check(reference, candidate).reason is not Reason.INFRA_ERROR
+    assert time.perf_counter() - start < 5
 
 
 def test_adversarial_reference_is_a_reference_error():

@@ -257,7 +257,7 @@ def _combine(children):
         pair.map(lambda p: f"{p[0]}+{p[1]}"),
         pair.map(lambda p: f"{p[0]}-({p[1]})"),
         pair.map(lambda p: f"({p[0]})\\cdot({p[1]})"),
-        pair.map(lambda p: f"\\frac{{{p[0]}}}{{{p[1]}+10}}"),
+        pair.map(lambda p: f"\\frac{{{p[0]}}}{{|{p[1]}|+1}}"),
         children.map(lambda c: f"\\sqrt{{{c}}}"),
         children.map(lambda c: f"\\sin({c})"),
         children.map(lambda c: f"|{c}|"),

@@ -27,7 +27,14 @@ from verifiers.errors import VerifierOptionsError
 from verifiers.math.equivalence import DEFAULT_PROBES, DEFAULT_REL_TOL, equivalent
 from verifiers.math.extract import Extraction, extract_answer
 from verifiers.math.lexer import FUNCTIONS
-from verifiers.math.parse import MAX_LENGTH, MathObject, MathParseError, Text, parse_answer
+from verifiers.math.parse import (
+    MAX_LENGTH,
+    MathObject,
+    MathParseError,
+    Text,
+    describe,
+    parse_answer,
+)
 from verifiers.verdict import Reason, Verdict
 
 __all__ = [
@@ -78,11 +85,10 @@ def validate_options(options: Mapping[str, Any]) -> MathOptions:
 
 def short(value: Any, limit: int = _SHORT) -> str:
     """``str(value)`` cut to ``limit`` characters (and safe for huge integers)."""
-    try:
-        text = str(value)
-    except ValueError:  # int -> str conversion limit on enormous integers
-        text = f"<{type(value).__name__} too large to print>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if isinstance(value, dict):
+        text = "{" + ", ".join(f"{describe(k)}: {describe(v)}" for k, v in value.items()) + "}"
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+    return describe(value, limit)
 
 
 def parse_candidate(

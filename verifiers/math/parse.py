@@ -76,6 +76,7 @@ __all__ = [
     "Seq",
     "Tagged",
     "Text",
+    "describe",
     "parse_answer",
 ]
 
@@ -96,7 +97,7 @@ class Seq:
     close: str = ""
 
     def __str__(self) -> str:
-        return self.open + ", ".join(str(i) for i in self.items) + self.close
+        return self.open + ", ".join(describe(i) for i in self.items) + self.close
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Tagged:
     tag: str
 
     def __str__(self) -> str:
-        return f"{self.value}{'%' if self.tag == 'percent' else '°'}"
+        return f"{describe(self.value)}{'%' if self.tag == 'percent' else '°'}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class MathObject:
     oversized: bool = False  # holds an unevaluated huge power/factorial
 
     def __str__(self) -> str:
-        return str(self.value)
+        return describe(self.value)
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,8 @@ class _Parser:
         while self.at_op("cup", "cap", "setminus"):
             op = self.next().value
             right = self.parse_additive()
+            if self.huge:
+                raise MathParseError("set operations with oversized values")
             a, b = _as_set(left), _as_set(right)
             if op == "cup":
                 left = sympy.Union(a, b)
@@ -566,11 +569,16 @@ class _Parser:
                 inner = self.expr(self.parse_additive())
                 self.expect_op("|")
                 self.abs_depth = saved
+                if self.is_huge(inner):  # Abs would ask the sign, i.e. evaluate
+                    return self.mark_huge(Abs(inner, evaluate=False))
                 return Abs(inner)
             if t.value in ("lfloor", "lceil"):
                 inner = self.expr(self.parse_additive())
                 self.expect_op("rfloor" if t.value == "lfloor" else "rceil")
-                return sympy.floor(inner) if t.value == "lfloor" else sympy.ceiling(inner)
+                fn = sympy.floor if t.value == "lfloor" else sympy.ceiling
+                if self.is_huge(inner):
+                    return self.mark_huge(fn(inner, evaluate=False))
+                return fn(inner)
         if t.kind == "EOF":
             raise MathParseError("unexpected end of answer")
         if t.kind == "WORD":
@@ -650,6 +658,8 @@ class _Parser:
             raise MathParseError("empty brackets")
         if len(items) == 2 and (open_ + close) in ("(]", "[)"):
             a, b = (self.expr(v) for v in items)
+            if self.is_huge(a, b):
+                raise MathParseError("an interval with oversized endpoints")
             return _interval(a, b, left_open=open_ == "(", right_open=close == ")")
         return Seq(tuple(_finish(v) for v in items), open_, close)
 
@@ -791,7 +801,7 @@ class _Parser:
     def expr(self, value: Any) -> Expr:
         value = _plain(value)
         if not isinstance(value, Expr):
-            raise MathParseError(f"expected a number or expression, got {value}")
+            raise MathParseError(f"expected a number or expression, got {describe(value, 80)}")
         return value
 
     def is_huge(self, *values: Basic) -> bool:
@@ -824,6 +834,7 @@ class _Parser:
         if (
             index.is_Integer
             and int(index) % 2 == 1
+            and not self.is_huge(radicand)
             and radicand.is_number
             and radicand.is_extended_negative
         ):
@@ -849,6 +860,24 @@ class _Parser:
             # take seconds; numeric probing evaluates the unevaluated form fine.
             return sympy.binomial(n, k, evaluate=False)
         return sympy.binomial(n, k)
+
+
+def describe(value: Any, limit: int = 10_000) -> str:
+    """Text of a parsed value, cut to ``limit`` characters.
+
+    Never evaluates: SymPy's default printer sorts terms numerically, which would
+    compute an oversized ``factorial(10**9)``; this prints terms as stored.
+    """
+    try:
+        if isinstance(value, Basic):
+            text = sympy.sstr(value, order="none")
+        elif isinstance(value, MathObject | Seq | Tagged | Text):
+            text = str(value)
+        else:
+            text = str(value)
+    except ValueError:  # Python's int -> str limit on enormous integers
+        text = f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _int_from_digits(digits: str) -> int:
@@ -930,10 +959,10 @@ def _real_value(e: Expr) -> float:
     try:
         re, im = sympy.N(e, 30).as_real_imag()
         if abs(float(im)) > 1e-20:
-            raise MathParseError(f"an interval needs real endpoints, not {e}")
+            raise MathParseError(f"an interval needs real endpoints, not {describe(e, 80)}")
         return float(re)
     except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-        raise MathParseError(f"an interval needs numeric endpoints, not {e}") from exc
+        raise MathParseError(f"an interval needs numeric endpoints, not {describe(e, 80)}") from exc
 
 
 def _as_set(value: Any) -> sympy.Set:
@@ -944,7 +973,7 @@ def _as_set(value: Any) -> sympy.Set:
         a, b = value.items
         if isinstance(a, Expr) and isinstance(b, Expr):
             return _interval(a, b, left_open=value.open == "(", right_open=value.close == ")")
-    raise MathParseError(f"{value} is not a set or interval")
+    raise MathParseError(f"{describe(value, 80)} is not a set or interval")
 
 
 def _assignment_values(items: list[Any]) -> list[Any]:
