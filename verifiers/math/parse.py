@@ -131,7 +131,7 @@ class MathObject:
     oversized: bool = False  # holds an unevaluated huge power/factorial
 
     def __str__(self) -> str:
-        return describe(self.value)
+        return describe(self.value, raw=self.oversized)
 
 
 @dataclass(frozen=True)
@@ -862,22 +862,57 @@ class _Parser:
         return sympy.binomial(n, k)
 
 
-def describe(value: Any, limit: int = 10_000) -> str:
+def describe(value: Any, limit: int = 10_000, *, raw: bool = False) -> str:
     """Text of a parsed value, cut to ``limit`` characters.
 
-    Never evaluates: SymPy's default printer sorts terms numerically, which would
-    compute an oversized ``factorial(10**9)``; this prints terms as stored.
+    With ``raw`` (used for oversized answers) nothing is evaluated: SymPy's
+    printers sort terms and set elements numerically, which would compute an
+    unevaluated ``factorial(10**9)``; the raw form prints the tree as stored.
     """
     try:
-        if isinstance(value, Basic):
+        if raw:
+            parts: list[str] = []
+            _raw(value, parts, limit)
+            text = "".join(parts)
+        elif isinstance(value, Basic):
             text = sympy.sstr(value, order="none")
-        elif isinstance(value, MathObject | Seq | Tagged | Text):
-            text = str(value)
         else:
             text = str(value)
     except ValueError:  # Python's int -> str limit on enormous integers
         text = f"<{type(value).__name__} too large to print>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _raw(value: Any, out: list[str], budget: int) -> None:
+    """Append a no-evaluation rendering of ``value`` to ``out`` (about ``budget`` chars)."""
+    if sum(len(p) for p in out) > budget:
+        return
+    if isinstance(value, Seq | Tagged | Text | MathObject):
+        items = (
+            (value.items if isinstance(value, Seq) else (value.value,))
+            if not isinstance(value, Text)
+            else ()
+        )
+        if isinstance(value, Text):
+            out.append(value.text)
+            return
+        out.append(f"{type(value).__name__}(")
+        for k, item in enumerate(items):
+            if k:
+                out.append(", ")
+            _raw(item, out, budget)
+        out.append(")")
+    elif isinstance(value, Basic) and value.args:
+        out.append(f"{type(value).__name__}(")
+        for k, arg in enumerate(value.args):
+            if k:
+                out.append(", ")
+            _raw(arg, out, budget)
+        out.append(")")
+    elif isinstance(value, sympy.Integer) and value.p.bit_length() > 10_000:
+        out.append(f"<integer of about {int(value.p.bit_length() * 0.30103)} digits>")
+    else:
+        out.append(str(value))
 
 
 def _int_from_digits(digits: str) -> int:
