@@ -116,6 +116,7 @@ def test_an_unparseable_reference_is_never_a_pass_or_a_wrong_answer():
         "(10^9)! < x",
         "x = (10^9)! \\pm 1",
         "\\binom{x}{100000}",
+        "\\binom{-1}{100!}",
         "(x+1)^{1000000}",
         "\\sin(x)^{x^x} < x \\le \\binom{\\pi}{3i}",  # never sent to the inequality solver
     ],

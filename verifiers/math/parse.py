@@ -851,7 +851,7 @@ class _Parser:
     def binomial(self, n: Expr, k: Expr) -> Expr:
         # SymPy expands binomial(n, k) into a product of k factors whenever k is
         # an integer, so both a big n and a big k must stay unevaluated.
-        small_n = n.is_Integer and abs(n) <= MAX_FACTORIAL
+        small_n = n.is_Integer and 0 <= n <= MAX_FACTORIAL
         small_k = not k.is_Integer or abs(k) <= MAX_BINOMIAL_K
         if self.is_huge(n, k) or (n.is_Number and n > MAX_FACTORIAL) or not (small_n or small_k):
             return self.mark_huge(sympy.binomial(n, k, evaluate=False))
