@@ -14,9 +14,9 @@ from typing import Any
 
 import anthropic
 
-from factory.llm.errors import LLMAuthError, LLMBillingError, LLMError, LLMRateLimited
+from factory.llm.errors import LLMAuthError, LLMBillingError, LLMError
 from factory.llm.pricing import PriceTable
-from factory.llm.retry import RETRYABLE_STATUS, RetryPolicy, call_with_retries, parse_retry_after
+from factory.llm.retry import RetryPolicy, call_with_retries, parse_retry_after, status_error
 from factory.llm.types import LLMRequest, LLMResponse, Usage
 
 _EPHEMERAL = {"type": "ephemeral"}
@@ -134,28 +134,7 @@ def translate_anthropic_error(
                 "Anthropic console (Plans & Billing) and re-run",
                 status=status,
             )
-        if status == 429:
-            return LLMRateLimited(
-                f"rate limited by {where} (429): {detail}",
-                status=status,
-                retryable=True,
-                retry_after_s=retry_after,
-            )
-        if status == 529:
-            return LLMRateLimited(
-                f"{where} overloaded (529): {detail}",
-                status=status,
-                retryable=True,
-                retry_after_s=retry_after,
-            )
-        if status in RETRYABLE_STATUS:
-            return LLMError(
-                f"{where} server error ({status}): {detail}",
-                status=status,
-                retryable=True,
-                retry_after_s=retry_after,
-            )
-        return LLMError(f"{where} rejected the request ({status}): {detail}", status=status)
+        return status_error(status, where=where, detail=detail, retry_after=retry_after)
     if isinstance(exc, anthropic.AnthropicError):
         return LLMError(f"{where}: {exc}")
     return None

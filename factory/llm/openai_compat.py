@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx2
 
-from factory.llm.errors import LLMAuthError, LLMBillingError, LLMError, LLMRateLimited
+from factory.llm.errors import LLMAuthError, LLMBillingError, LLMError
 from factory.llm.pricing import PriceTable
-from factory.llm.retry import RETRYABLE_STATUS, RetryPolicy, call_with_retries, parse_retry_after
+from factory.llm.retry import RetryPolicy, call_with_retries, parse_retry_after, status_error
 from factory.llm.types import LLMRequest, LLMResponse, Usage
 
 # OpenAI finish reasons mapped to the Anthropic names callers check (truncation is "max_tokens").
@@ -87,21 +87,7 @@ def translate_openai_error(
             return LLMAuthError(f"permission denied by {where}: {detail}", status=status)
         if status == 402:
             return LLMBillingError(f"billing: {where} refused payment ({detail})", status=status)
-        if status in (429, 529):
-            return LLMRateLimited(
-                f"rate limited by {where} ({status}): {detail}",
-                status=status,
-                retryable=True,
-                retry_after_s=retry_after,
-            )
-        if status in RETRYABLE_STATUS:
-            return LLMError(
-                f"{where} server error ({status}): {detail}",
-                status=status,
-                retryable=True,
-                retry_after_s=retry_after,
-            )
-        return LLMError(f"{where} rejected the request ({status}): {detail}", status=status)
+        return status_error(status, where=where, detail=detail, retry_after=retry_after)
     return None
 
 

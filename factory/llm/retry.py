@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
-from factory.llm.errors import LLMError
+from factory.llm.errors import LLMError, LLMRateLimited
 
 T = TypeVar("T")
 
@@ -101,3 +101,27 @@ async def call_with_retries(
                 raise error from exc
             await sleep(policy.wait_s(error, attempt))
             attempt += 1
+
+
+def status_error(status: int, *, where: str, detail: str, retry_after: float | None) -> LLMError:
+    """The error for an HTTP status every provider treats alike (after its own 401/402/403).
+
+    429 and 529 are rate limits, other transient statuses are retryable server errors (both
+    carry the server's retry-after); anything else is a final rejection.
+    """
+    if status in (429, 529):
+        what = "overloaded" if status == 529 else "rate limited"
+        return LLMRateLimited(
+            f"{where} {what} ({status}): {detail}",
+            status=status,
+            retryable=True,
+            retry_after_s=retry_after,
+        )
+    if status in RETRYABLE_STATUS:
+        return LLMError(
+            f"{where} server error ({status}): {detail}",
+            status=status,
+            retryable=True,
+            retry_after_s=retry_after,
+        )
+    return LLMError(f"{where} rejected the request ({status}): {detail}", status=status)
