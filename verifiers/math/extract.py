@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from verifiers.math.lexer import read_braced
+
 __all__ = ["Extraction", "extract_answer", "find_boxed"]
 
 
@@ -41,26 +43,6 @@ _NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?"
 _JOIN_GAP = re.compile(r"^[\s,;$]*(?:and|or|\\text\{\s*(?:and|or)\s*\}|,)?[\s,;$]*$")
 
 
-def _read_braced(text: str, start: int) -> tuple[str, int] | None:
-    """Content of the ``{...}`` group opening at ``text[start]``, and the index after it."""
-    depth = 0
-    i = start
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : i], i + 1
-        i += 1
-    return None
-
-
 def find_boxed(text: str) -> list[tuple[str, int, int]]:
     """Every ``\\boxed``/``\\fbox`` in ``text``: (content, start, end), in order."""
     found: list[tuple[str, int, int]] = []
@@ -79,7 +61,7 @@ def find_boxed(text: str) -> list[tuple[str, int, int]]:
         while k < len(text) and text[k] == " ":
             k += 1
         if k < len(text) and text[k] == "{":
-            read = _read_braced(text, k)
+            read = read_braced(text, k)
             if read is None:
                 return found  # unbalanced: nothing reliable after this point
             content, end = read

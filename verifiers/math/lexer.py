@@ -204,23 +204,33 @@ def _split_letters(run: str, pos: int, *, spaced: bool = True) -> list[Token]:
     return out
 
 
-def _read_group(text: str, i: int) -> tuple[str, int]:
-    """Read a balanced ``{...}`` group starting at ``text[i] == '{'``."""
+def read_braced(text: str, start: int) -> tuple[str, int] | None:
+    """Content of the ``{...}`` group opening at ``text[start]`` and the index after it;
+    None when the group never closes. A backslash escapes the next character."""
     depth = 0
-    j = i
-    while j < len(text):
-        c = text[j]
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
         if c == "\\":
-            j += 2
+            i += 2
             continue
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return text[i + 1 : j], j + 1
-        j += 1
-    raise MathParseError("unbalanced braces")
+                return text[start + 1 : i], i + 1
+        i += 1
+    return None
+
+
+def _read_group(text: str, i: int) -> tuple[str, int]:
+    """Read a balanced ``{...}`` group starting at ``text[i] == '{'``."""
+    group = read_braced(text, i)
+    if group is None:
+        raise MathParseError("unbalanced braces")
+    return group
 
 
 def _text_tokens(inner: str, pos: int, depth: int) -> list[Token]:

@@ -348,6 +348,23 @@ def import_solution(path: str = "solution.py", name: str = "solution"):
     return module
 
 
+def import_entry_point(report: Reporter, name: str):
+    """Import the solution and return its ``name``, reporting each step; on an import error
+    or a missing entry point, report it and leave the process (the parent decides)."""
+    report.emit("import_start")
+    try:
+        module = import_solution()
+    except BaseException as exc:
+        report.emit("import_error", syntax=_isinstance(exc, SyntaxError), **describe_exception(exc))
+        hard_exit(0)
+    report.emit("import_ok")
+    fn = _getattr(module, name, None)
+    if not _callable(fn):
+        report.emit("entry_missing", name=name)
+        hard_exit(0)
+    return fn
+
+
 def call_each(report: Reporter, fn, inputs: list) -> None:
     """Call ``fn`` on each encoded input; report each call's encoded value or exception."""
     for i, item in _enumerate(inputs):

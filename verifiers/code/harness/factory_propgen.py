@@ -58,19 +58,7 @@ def main() -> None:
         fc.hard_exit(0)
     report.emit("inputs", inputs=drawn)
 
-    report.emit("import_start")
-    try:
-        module = fc.import_solution()
-    except BaseException as exc:
-        report.emit(
-            "import_error", syntax=fc._isinstance(exc, SyntaxError), **fc.describe_exception(exc)
-        )
-        fc.hard_exit(0)
-    report.emit("import_ok")
-    fn = fc._getattr(module, plan["entry_point"], None)
-    if not fc._callable(fn):
-        report.emit("entry_missing", name=plan["entry_point"])
-        fc.hard_exit(0)
+    fn = fc.import_entry_point(report, plan["entry_point"])
     fc.call_each(report, fn, drawn)
     report.emit("done", count=fc._len(drawn))
     fc.hard_exit(0)
