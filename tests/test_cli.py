@@ -1,11 +1,10 @@
 """The `factory` command line, run as a user runs it."""
 
 import json
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from factory import __version__
@@ -64,9 +63,9 @@ def test_verify_file_missing_file_is_one_line(tmp_path):
     assert result.exit_code == 2 and "no such file" in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("factory") is None, reason="console script not on PATH")
 def test_console_script_is_installed():
-    out = subprocess.run(["factory", "--version"], capture_output=True, text=True)
+    script = Path(sys.executable).parent / "factory"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and __version__ in out.stdout
 
 
