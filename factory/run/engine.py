@@ -23,7 +23,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel
@@ -39,7 +39,7 @@ from factory.run.reference_check import check_generated_code_reference
 from factory.run.rows import build_row, rejection_record, row_id
 from factory.run.solver import solver_request
 from factory.run.store import StateStore
-from factory.spec import Spec
+from factory.spec import Consensus, Spec
 from verifiers import Reason, Verdict, Verifier, VerifierError, get_verifier
 from verifiers.code import extract_code
 
@@ -75,6 +75,20 @@ class RunSummary(BaseModel):
     stopped: str | None
     failed: bool = False
     elapsed_s: float
+    recipe: dict[str, Any] | None = None
+    """What a recipe (Self-Instruct, Evol-Instruct) reports of its own: rounds, survivors."""
+
+
+class Feed(Protocol):
+    """A producer of problems that replaces the spec's source (what recipes implement)."""
+
+    async def produce(self, run: Run, queue: asyncio.Queue[Problem | None]) -> None:
+        """Add problems to the run (``run.add_problem``) and queue or process them."""
+        ...
+
+    def report(self, run: Run) -> dict[str, Any]:
+        """The recipe's part of the run summary, computed from the run's store."""
+        ...
 
 
 @dataclass
@@ -105,8 +119,11 @@ class Run:
         *,
         prices: PriceTable | None = None,
         verifiers: dict[str, Verifier] | None = None,
+        consensus: Consensus | None = None,
     ) -> None:
         self.spec = spec
+        # A recipe may ask for consensus on a spec whose own source needs none (ground truth).
+        self.consensus = consensus if consensus is not None else spec.consensus
         self.config = config
         self.client = client
         self.layout = RunLayout(config.out)
@@ -149,14 +166,19 @@ class Run:
         return self._store
 
     # -- the run ---------------------------------------------------------------------
-    async def execute(self) -> RunSummary:
-        """Run (or resume) to completion, a budget cap, or a stop request."""
+    async def execute(self, feed: Feed | None = None) -> RunSummary:
+        """Run (or resume) to completion, a budget cap, or a stop request.
+
+        ``feed`` replaces the spec's source as the producer of problems (a recipe such as
+        Self-Instruct); it may queue problems or process them itself with :meth:`process_many`.
+        """
         self._open()
         try:
             queue: asyncio.Queue[Problem | None] = asyncio.Queue(
                 maxsize=4 * self.config.concurrency
             )
-            producer = asyncio.create_task(self._produce(queue))
+            produce = self._produce(queue) if feed is None else feed.produce(self, queue)
+            producer = asyncio.create_task(produce)
             consumers = [
                 asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
             ]
@@ -169,6 +191,8 @@ class Run:
         finally:
             self.materialise()
             summary = self.summary()
+            if feed is not None:
+                summary = summary.model_copy(update={"recipe": feed.report(self)})
             self.layout.summary.write_text(summary.model_dump_json(indent=2) + "\n")
             self._close()
         return summary
@@ -226,8 +250,12 @@ class Run:
             self._store = None
 
     # -- LLM calls -------------------------------------------------------------------
-    async def _call(self, request: LLMRequest, role: str) -> LLMResponse | None:
-        """One LLM call under the budget; None when a cap forbids it (the run then stops)."""
+    async def call(self, request: LLMRequest, role: str) -> LLMResponse | None:
+        """One LLM call under the budget; None when a cap forbids it (the run then stops).
+
+        Spend is recorded per request hash, so a call answered from the run's cache after a
+        restart is counted once.
+        """
         reservation = self.budget.reserve(request)
         if reservation is None:
             return None
@@ -269,7 +297,8 @@ class Run:
         else:
             await self._produce_direct(source, queue)
 
-    def _add(self, problem: Problem) -> bool:
+    def add_problem(self, problem: Problem) -> bool:
+        """Record a new open problem; False when it is known already or the run is full."""
         if self.store.problem_count() >= self.n_problems:
             return False
         added = self.store.add_problem(problem.id, problem.model_dump(mode="json"))
@@ -279,11 +308,11 @@ class Run:
 
     async def _produce_direct(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         # A direct source is deterministic, so on resume it yields the known problems first;
-        # they are already queued (open) or decided, and `_add` refuses them as duplicates.
+        # they are already queued (open) or decided, and `add_problem` refuses them as duplicates.
         for problem in source.problems(self.n_problems, self.spec.seed):
             if self.stopping or self.store.problem_count() >= self.n_problems:
                 return
-            if self._add(problem):
+            if self.add_problem(problem):
                 await queue.put(problem)
 
     async def _produce_generated(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
@@ -295,7 +324,7 @@ class Run:
                 return
             chunk = pending[start : start + window]
             responses = await asyncio.gather(
-                *(self._call(req, "generator") for _, req in chunk), return_exceptions=True
+                *(self.call(req, "generator") for _, req in chunk), return_exceptions=True
             )
             # Problems are added in request order whatever order the calls finished in,
             # so a resumed run numbers them exactly as an uninterrupted one.
@@ -318,18 +347,22 @@ class Run:
             return
         added = 0
         for problem in parsed:
-            if self._add(problem):
+            if self.add_problem(problem):
                 added += 1
                 await queue.put(problem)
         self.store.mark_generation(index, added)
 
-    def _record_generation_failure(self, index: int, reason: str, message: str) -> None:
+    def record_drop(self, key: str, stage: str, reason: str, record: dict[str, Any]) -> None:
+        """Record why something that never became a run problem was dropped (with counters)."""
         self.progress.rejected[reason] += 1
-        self.store.record_rejection(
+        self.store.record_rejection(key, stage, reason, {"stage": stage, "reason": reason, **record})
+
+    def _record_generation_failure(self, index: int, reason: str, message: str) -> None:
+        self.record_drop(
             f"generator-{index}",
             "generate",
             reason,
-            {"stage": "generate", "request_index": index, "reason": reason, "message": message},
+            {"request_index": index, "message": message},
         )
         self.store.mark_generation(index, 0, state="rejected")
 
@@ -341,13 +374,17 @@ class Run:
                 return
             if self.stopping:
                 continue
-            try:
-                await self._process(problem)
-            except Exception as exc:
-                # A bug or a misbehaving plugin: stop the run (the problem stays open) but keep
-                # draining the queue, so the producer never blocks on a queue nobody reads.
-                log.exception("internal error on problem %s", problem.id)
-                self.fail(f"internal error on problem {problem.id}: {type(exc).__name__}: {exc}")
+            # Keep draining the queue after an internal error, so the producer never blocks
+            # on a queue nobody reads.
+            await self._process_guarded(problem)
+
+    async def _process_guarded(self, problem: Problem) -> None:
+        """Process one problem; a bug or a misbehaving plugin stops the run (problem stays open)."""
+        try:
+            await self._process(problem)
+        except Exception as exc:
+            log.exception("internal error on problem %s", problem.id)
+            self.fail(f"internal error on problem {problem.id}: {type(exc).__name__}: {exc}")
 
     def verifier_for(self, domain: str) -> Verifier:
         """The verifier the spec names for ``domain``."""
@@ -382,6 +419,21 @@ class Run:
             self.fail(f"verifier infrastructure error: {verdict.message}")
         return verdict
 
+    async def process_many(self, problems: list[Problem]) -> None:
+        """Solve, verify and decide ``problems`` concurrently (at most ``concurrency`` at once).
+
+        For feeds that need each problem's decision before they go on; an internal error stops
+        the run as it does for queued problems.
+        """
+        gate = asyncio.Semaphore(max(1, self.config.concurrency))
+
+        async def one(problem: Problem) -> None:
+            async with gate:
+                if not self.stopping:
+                    await self._process_guarded(problem)
+
+        await asyncio.gather(*(one(p) for p in problems))
+
     async def _process(self, problem: Problem) -> None:
         if problem.domain == "code" and problem.trust == "generated":
             drop = await check_generated_code_reference(problem, self._verify)
@@ -410,7 +462,7 @@ class Run:
             return None
         request = solver_request(self.spec, problem, index)
         try:
-            response = await self._call(request, "solver")
+            response = await self.call(request, "solver")
         except LLMError as exc:
             # Retries are spent (or the key, the balance or the recording is wrong): going on
             # would only fail every other call too. Stop; the problem stays open for resume.
@@ -469,7 +521,7 @@ class Run:
     def _decide(self, problem: Problem, samples: list[dict[str, Any]]) -> None:
         verdicts = [Verdict.model_validate(s["verdict"]) for s in samples]
         trust = problem.trust
-        consensus = self.spec.consensus
+        consensus = self.consensus
         if consensus is not None and problem.trust == "generated" and problem.domain == "math":
             agreeing = sum(v.passed for v in verdicts[: consensus.n])
             if agreeing < consensus.k:

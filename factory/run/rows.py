@@ -106,6 +106,9 @@ def build_row(
             },
         }
     )
+    recipe = problem.metadata.get("recipe")
+    if recipe is not None:  # Self-Instruct round, Evol-Instruct lineage (parent, operator, depth)
+        row["provenance"]["recipe"] = recipe
     return row
 
 

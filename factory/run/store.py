@@ -127,6 +127,21 @@ class StateStore:
         for seq, data in self._db.execute(sql + " ORDER BY seq", args).fetchall():
             yield seq, json.loads(data)
 
+    def problem_state(self, problem_id: str) -> str | None:
+        """'open', 'done' or 'dropped'; None for a problem the run never added."""
+        row = self._db.execute("SELECT state FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        return row[0] if row else None
+
+    def problem_data(self, problem_id: str) -> dict[str, Any] | None:
+        """The stored problem (as added); None when the run never added it."""
+        row = self._db.execute("SELECT data FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def problem_note(self, problem_id: str) -> str | None:
+        """Why a problem was dropped (its note), '' for others; None when unknown."""
+        row = self._db.execute("SELECT note FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        return row[0] if row else None
+
     def problem_seq(self, problem_id: str) -> int:
         row = self._db.execute("SELECT seq FROM problems WHERE id = ?", (problem_id,)).fetchone()
         return row[0]
@@ -255,6 +270,13 @@ class StateStore:
             "SELECT 1 FROM generation WHERE request_index = ?", (request_index,)
         ).fetchone()
         return row is not None
+
+    def generation_added(self, request_index: int) -> int | None:
+        """How many problems a finished generation step added; None when it has not finished."""
+        row = self._db.execute(
+            "SELECT problems FROM generation WHERE request_index = ?", (request_index,)
+        ).fetchone()
+        return row[0] if row else None
 
     def mark_generation(self, request_index: int, problems: int, state: str = "done") -> None:
         self._db.execute(

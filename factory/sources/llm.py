@@ -88,6 +88,29 @@ def _example_json(example: Example, domain: str) -> dict[str, Any]:
     return data
 
 
+def problem_example(problem: Problem) -> dict[str, Any]:
+    """``problem`` as a JSON object in the format generator answers use (to show as an example)."""
+    ref = problem.reference
+    data: dict[str, Any] = {"statement": problem.statement}
+    if problem.domain == "code":
+        for key, value in (
+            ("entry_point", ref.entry_point),
+            ("reference_solution", ref.solution),
+            ("tests", ref.tests),
+            ("stdio", [c.model_dump() for c in ref.stdio] if ref.stdio else None),
+        ):
+            if value is not None:
+                data[key] = value
+    else:
+        for key, value in (("answer", ref.answer), ("solution", ref.solution)):
+            if value is not None:
+                data[key] = value
+    for key, value in (("topic", problem.topic), ("difficulty", problem.difficulty)):
+        if value:
+            data[key] = value
+    return data
+
+
 class LLMSource:
     """Problems an LLM writes; trust is ``generated``."""
 
@@ -107,9 +130,6 @@ class LLMSource:
         a seeded choice of examples, and ``sample_index=i`` so identical prompts
         still get distinct cache entries.
         """
-        role = spec.roles.generator
-        if role is None:
-            raise ValueError(f"spec {spec.name!r} has no roles.generator for the llm source")
         per = self.options.problems_per_request
         n_requests = math.ceil(count / per) if count > 0 else 0
         rng = random.Random(f"{seed}:llm-source")
@@ -117,42 +137,64 @@ class LLMSource:
         difficulties = list(self.options.difficulties)
         rng.shuffle(topics)
         rng.shuffle(difficulties)
-        few_shot = role.few_shot_messages()
         requests = []
         for i in range(n_requests):
-            asked = min(per, count - i * per)
-            topic = topics[i % len(topics)] if topics else ""
-            difficulty = difficulties[i % len(difficulties)] if difficulties else ""
             shown = self._pick_examples(spec, rng)
-            examples = "\n".join(
-                json.dumps(_example_json(e, spec.domain), ensure_ascii=False) for e in shown
-            )
-            values = {
-                "count": asked,
-                "domain": spec.domain,
-                "description": spec.description.strip(),
-                "topic": topic or "any",
-                "difficulty": difficulty or "any",
-                "examples": examples or "(none)",
-                "format": format_instructions(spec.domain, self.options.code_style, asked),
-            }
-            prompt = role.render(**values)
-            if "{format}" not in role.prompt:
-                # The answer must be parseable whatever the template says.
-                prompt = f"{prompt.rstrip()}\n\n{values['format']}"
             requests.append(
-                LLMRequest(
-                    model=role.model,
-                    system=role.system,
-                    few_shot=few_shot,
-                    messages=[ChatMessage(role="user", content=prompt)],
-                    temperature=role.temperature,
-                    max_tokens=role.max_tokens,
-                    sample_index=i,
-                    prompt_version=role.prompt_version,
+                self.build_request(
+                    spec,
+                    index=i,
+                    count=min(per, count - i * per),
+                    examples=[_example_json(e, spec.domain) for e in shown],
+                    topic=topics[i % len(topics)] if topics else "",
+                    difficulty=difficulties[i % len(difficulties)] if difficulties else "",
                 )
             )
         return requests
+
+    def build_request(
+        self,
+        spec: Spec,
+        *,
+        index: int,
+        count: int,
+        examples: list[dict[str, Any]],
+        topic: str = "",
+        difficulty: str = "",
+    ) -> LLMRequest:
+        """One generator request for ``count`` problems in the style of ``examples``.
+
+        ``examples`` are JSON-ready problem objects (the format the answer must use);
+        ``index`` becomes the request's ``sample_index``, so identical prompts still get
+        distinct cache entries.
+        """
+        role = spec.roles.generator
+        if role is None:
+            raise ValueError(f"spec {spec.name!r} has no roles.generator for the llm source")
+        values = {
+            "count": count,
+            "domain": spec.domain,
+            "description": spec.description.strip(),
+            "topic": topic or "any",
+            "difficulty": difficulty or "any",
+            "examples": "\n".join(json.dumps(e, ensure_ascii=False) for e in examples)
+            or "(none)",
+            "format": format_instructions(spec.domain, self.options.code_style, count),
+        }
+        prompt = role.render(**values)
+        if "{format}" not in role.prompt:
+            # The answer must be parseable whatever the template says.
+            prompt = f"{prompt.rstrip()}\n\n{values['format']}"
+        return LLMRequest(
+            model=role.model,
+            system=role.system,
+            few_shot=role.few_shot_messages(),
+            messages=[ChatMessage(role="user", content=prompt)],
+            temperature=role.temperature,
+            max_tokens=role.max_tokens,
+            sample_index=index,
+            prompt_version=role.prompt_version,
+        )
 
     def _pick_examples(self, spec: Spec, rng: random.Random) -> list[Example]:
         k = min(self.options.examples_per_request, len(spec.examples))
