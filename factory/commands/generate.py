@@ -75,7 +75,7 @@ def _table(progress: Any, n: int) -> Any:
     return table
 
 
-async def _drive(run: Any, n: int, mode: str) -> Any:
+async def _drive(run: Any, n: int, mode: str, feed: Any = None) -> Any:
     """Run with live progress and two-stage Ctrl-C (finish in flight, then abort)."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -115,7 +115,7 @@ async def _drive(run: Any, n: int, mode: str) -> Any:
     if mode != "quiet":
         ticker = asyncio.create_task(tick())
     try:
-        return await run.execute()
+        return await run.execute(feed)
     finally:
         if ticker is not None:
             ticker.cancel()
@@ -157,6 +157,8 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
         typer.echo("rejected, by reason:")
         for reason, count in sorted(summary.rejections.items()):
             typer.echo(f"  {reason:<24} {count}")
+    if summary.recipe:
+        print_recipe(summary.recipe)
     per_row = "n/a" if summary.usd_per_kept_row is None else f"${summary.usd_per_kept_row:.6f}"
     typer.echo(
         f"LLM: {summary.llm_calls} calls, {summary.tokens} tokens, ${summary.cost_usd:.4f} "
@@ -167,6 +169,27 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
         typer.secho(f"stopped early: {summary.stopped}", fg=colour)
         typer.echo(f"continue with: factory resume {summary.run_dir}")
     typer.echo(f"rows: {summary.run_dir}/rows/  rejections: {summary.run_dir}/rejections.jsonl")
+
+
+def print_recipe(recipe: dict[str, Any]) -> None:
+    """A recipe's rounds: what each one proposed, what survived, and why the rest died."""
+    name = recipe.get("name", "recipe")
+    if name == "self_instruct":
+        typer.echo(
+            f"self-instruct pool: {recipe['pool_size']} ({recipe['seeds']} seeds + "
+            f"{recipe['generated_in_pool']} verified generated; target {recipe['target']})"
+        )
+    else:
+        typer.echo(f"{name}: {recipe.get('inputs', 0)} input problems")
+    for entry in recipe.get("rounds", []):
+        tried = entry.get("proposed", entry.get("attempted", 0))
+        kept = entry.get("verified", entry.get("survived", 0))
+        died = entry.get("dropped", entry.get("died", {}))
+        why = ", ".join(f"{k} {v}" for k, v in sorted(died.items())) or "none"
+        extra = f", {entry['open']} open" if entry.get("open") else ""
+        if entry.get("final"):
+            extra += f", {entry['final']} at max depth"
+        typer.echo(f"  round {entry['round']}: {kept}/{tried} survived{extra}; died: {why}")
 
 
 def run_command(
@@ -205,15 +228,8 @@ def run_command(
     if dry_run:
         print_estimate(estimate_run(spec, config, prices))
         return 0
-    if llm.startswith("anthropic"):
-        _check_anthropic_sampling(spec)
-    if llm == "anthropic" and not _has_key():
-        raise FactoryError(
-            f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
-            "(e.g. the quickstart's recorded responses)"
-        )
     layout = RunLayout(out)
-    client = _client(llm, record, layout, batch, prices, batch_poll_s)
+    client = open_client(spec, llm, record, layout, batch, prices, batch_poll_s)
     run = Run(spec, config, client, prices=prices)
     meta = {
         "spec_path": str(spec_path.resolve()),
@@ -222,19 +238,55 @@ def run_command(
         "batch": batch,
         "batch_poll_s": batch_poll_s,
     }
+    return execute(run, client, meta, mode=mode, llm=llm)
+
+
+def open_client(
+    spec: Any,
+    llm: str,
+    record: Path | None,
+    layout: RunLayout,
+    batch: bool,
+    prices: Any,
+    batch_poll_s: float = 30.0,
+) -> Any:
+    """The run's LLM client stack, after the checks that need no call (key, sampling)."""
+    if llm.startswith("anthropic"):
+        _check_anthropic_sampling(spec)
+    if llm == "anthropic" and not _has_key():
+        raise FactoryError(
+            f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
+            "(e.g. the quickstart's recorded responses)"
+        )
+    return _client(llm, record, layout, batch, prices, batch_poll_s)
+
+
+def execute(
+    run: Any,
+    client: Any,
+    meta: dict[str, Any],
+    *,
+    mode: str,
+    llm: str,
+    feed: Any = None,
+    shown_total: int | None = None,
+) -> int:
+    """Drive ``run`` (with ``feed`` replacing the spec's source, if given) to its end, print the
+    summary, and return the exit code. ``meta`` is remembered for `factory resume RUN`."""
 
     async def main() -> Any:
         try:
-            return await _drive(run, run.n_problems, mode)
+            return await _drive(run, shown_total or run.n_problems, mode, feed)
         finally:
             await client.aclose()
 
-    _remember(layout, meta)  # before any work, so `factory resume RUN` works after a kill
+    _remember(run.layout, meta)  # before any work, so `factory resume RUN` works after a kill
     try:
         summary = asyncio.run(main())
     except (asyncio.CancelledError, KeyboardInterrupt):
         typer.secho(
-            f"aborted; every verified row so far is kept. Continue with: factory resume {out}",
+            f"aborted; every verified row so far is kept. Continue with: factory resume "
+            f"{run.layout.root}",
             fg=typer.colors.YELLOW,
             err=True,
         )
@@ -374,6 +426,12 @@ def register(app: typer.Typer) -> None:
         """Continue a stopped or killed run where it left off."""
         try:
             meta = recall(run_dir)
+            if meta.get("command") in ("self-instruct", "evolve"):
+                from factory.commands.recipes import resume_recipe
+
+                raise typer.Exit(
+                    resume_recipe(run_dir, meta, llm=llm, mode=_mode(quiet, json_logs))
+                )
             code = run_command(
                 Path(meta["spec_path"]),
                 n=meta["n"],

@@ -355,7 +355,8 @@ class Run:
     def record_drop(self, key: str, stage: str, reason: str, record: dict[str, Any]) -> None:
         """Record why something that never became a run problem was dropped (with counters)."""
         self.progress.rejected[reason] += 1
-        self.store.record_rejection(key, stage, reason, {"stage": stage, "reason": reason, **record})
+        record = {"stage": stage, "reason": reason, **record}
+        self.store.record_rejection(key, stage, reason, record)
 
     def _record_generation_failure(self, index: int, reason: str, message: str) -> None:
         self.record_drop(

@@ -1,0 +1,330 @@
+"""`factory self-instruct` and `factory evolve`: recipes that run on the pipeline's run loop.
+
+Each writes an ordinary run directory (rows, rejections, state, cache), so `factory
+resume`, `stats` and `publish` work on it as on a `factory generate` run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from factory.commands.generate import _mode, execute, open_client
+from factory.errors import FactoryError
+from factory.run.layout import RunLayout
+
+# Recipes stop by their own rules (target, rounds); the spec's max_problems still caps them.
+UNCAPPED = 10**9
+
+
+def _prepared_run(
+    spec: Any,
+    *,
+    out: Path,
+    resume: bool,
+    llm: str,
+    record: Path | None,
+    max_usd: float | None,
+    max_tokens: int | None,
+    concurrency: int,
+    consensus: Any = None,
+) -> tuple[Any, Any]:
+    from factory.llm.pricing import PriceTable
+    from factory.run.engine import Run, RunConfig
+
+    prices = PriceTable()
+    config = RunConfig(
+        out=out,
+        n_problems=UNCAPPED,
+        resume=resume,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+    )
+    client = open_client(spec, llm, record, RunLayout(out), False, prices)
+    return Run(spec, config, client, prices=prices, consensus=consensus), client
+
+
+def self_instruct_command(
+    spec_path: Path,
+    *,
+    seeds: Path | None,
+    out: Path,
+    resume: bool,
+    llm: str,
+    record: Path | None,
+    max_usd: float | None,
+    max_tokens: int | None,
+    concurrency: int,
+    options: dict[str, Any],
+    mode: str,
+) -> int:
+    """Grow a verified problem pool from seeds; returns the exit code."""
+    from factory.recipes.inputs import read_problem_file, spec_seed_problems
+    from factory.recipes.self_instruct import SelfInstruct, SelfInstructOptions
+    from factory.spec import load_spec
+
+    spec = load_spec(spec_path)
+    seed_problems = read_problem_file(seeds, spec.domain) if seeds else spec_seed_problems(spec)
+    feed = SelfInstruct(spec, seed_problems, SelfInstructOptions(**options))
+    run, client = _prepared_run(
+        spec,
+        out=out,
+        resume=resume,
+        llm=llm,
+        record=record,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+    )
+    meta = {
+        "command": "self-instruct",
+        "spec_path": str(spec_path.resolve()),
+        "seeds": str(seeds.resolve()) if seeds else None,
+        "options": options,
+        "llm": llm,
+    }
+    return execute(
+        run, client, meta, mode=mode, llm=llm, feed=feed, shown_total=feed.options.target
+    )
+
+
+def evolve_command(
+    source: Path,
+    *,
+    spec_path: Path | None,
+    out: Path,
+    resume: bool,
+    llm: str,
+    record: Path | None,
+    max_usd: float | None,
+    max_tokens: int | None,
+    concurrency: int,
+    options: dict[str, Any],
+    limit: int | None,
+    mode: str,
+) -> int:
+    """Evolve verified problems (a run directory or a problem file); returns the exit code."""
+    from factory.recipes.evol_instruct import EvolInstruct, EvolveOptions
+    from factory.recipes.inputs import read_problems, read_run_spec
+    from factory.spec import Consensus, load_spec
+
+    if spec_path is not None:
+        spec = load_spec(spec_path)
+    elif source.is_dir() and RunLayout(source).manifest.exists():
+        spec = read_run_spec(source)
+    else:
+        raise FactoryError(f"{source} is a problem file: pass --spec (it names the models)")
+    inputs = read_problems(source, spec.domain)[:limit]
+    feed = EvolInstruct(spec, inputs, EvolveOptions(**options))
+    consensus = spec.consensus
+    if consensus is None and spec.domain == "math":
+        # An evolved reference is the model's own: a majority of the solves must agree.
+        n = spec.samples_per_problem
+        consensus = Consensus(k=n // 2 + 1, n=n)
+    run, client = _prepared_run(
+        spec,
+        out=out,
+        resume=resume,
+        llm=llm,
+        record=record,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+        consensus=consensus,
+    )
+    meta = {
+        "command": "evolve",
+        "source": str(source.resolve()),
+        "spec_path": str(spec_path.resolve()) if spec_path else None,
+        "options": options,
+        "limit": limit,
+        "llm": llm,
+    }
+    return execute(run, client, meta, mode=mode, llm=llm, feed=feed, shown_total=len(inputs))
+
+
+def resume_recipe(run_dir: Path, meta: dict[str, Any], *, llm: str | None, mode: str) -> int:
+    """Continue a recipe run from what its invocation.json remembers."""
+    common = {
+        "out": run_dir,
+        "resume": True,
+        "llm": llm or meta["llm"],
+        "record": None,
+        "max_usd": None,
+        "max_tokens": None,
+        "concurrency": 8,
+        "options": meta["options"],
+        "mode": mode,
+    }
+    if meta["command"] == "self-instruct":
+        seeds = meta.get("seeds")
+        return self_instruct_command(
+            Path(meta["spec_path"]), seeds=Path(seeds) if seeds else None, **common
+        )
+    spec_path = meta.get("spec_path")
+    return evolve_command(
+        Path(meta["source"]),
+        spec_path=Path(spec_path) if spec_path else None,
+        limit=meta.get("limit"),
+        **common,
+    )
+
+
+_Llm = Annotated[
+    str,
+    typer.Option("--llm", help="anthropic | anthropic:URL | openai:URL | replay:FILE"),
+]
+_Record = Annotated[
+    Path | None, typer.Option("--record", help="Save every LLM request/response here.")
+]
+_Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")]
+_MaxUsd = Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")]
+_MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")]
+_Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Problems in flight.")]
+_Quiet = Annotated[bool, typer.Option("--quiet", help="No live progress.")]
+_Json = Annotated[bool, typer.Option("--json-logs", help="Progress and summary as JSON lines.")]
+
+
+def _run_cli(body: Any) -> None:
+    try:
+        code = body()
+    except FactoryError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:  # an option model refused a value
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `self-instruct` and `evolve` to the CLI."""
+
+    @app.command("self-instruct")
+    def self_instruct_cmd(
+        spec: Annotated[Path, typer.Argument(help="A spec with roles.generator (YAML).")],
+        target: Annotated[
+            int, typer.Option("--target", min=1, help="Verified new problems to add to the pool.")
+        ],
+        out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+        seeds: Annotated[
+            Path | None,
+            typer.Option(
+                "--seeds", help="Seed problems (JSONL/Parquet); default: the spec's examples."
+            ),
+        ] = None,
+        requests_per_round: Annotated[
+            int, typer.Option("--requests-per-round", min=1, help="Generator calls per round.")
+        ] = 4,
+        problems_per_request: Annotated[
+            int | None, typer.Option("--problems-per-request", min=1)
+        ] = None,
+        seeds_per_prompt: Annotated[int, typer.Option("--seeds-per-prompt", min=0)] = 6,
+        generated_per_prompt: Annotated[int, typer.Option("--generated-per-prompt", min=0)] = 2,
+        rouge_threshold: Annotated[
+            float, typer.Option("--rouge-threshold", help="Near-duplicate above this ROUGE-L F.")
+        ] = 0.7,
+        min_words: Annotated[int, typer.Option("--min-words", min=1)] = 3,
+        banned: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--banned-keyword",
+                help="Drop problems with this word (repeatable); replaces the default list.",
+            ),
+        ] = None,
+        max_rounds: Annotated[int | None, typer.Option("--max-rounds", min=1)] = None,
+        stall_rounds: Annotated[int, typer.Option("--stall-rounds", min=1)] = 10,
+        resume: _Resume = False,
+        llm: _Llm = "anthropic",
+        record: _Record = None,
+        max_usd: _MaxUsd = None,
+        max_tokens: _MaxTokens = None,
+        concurrency: _Concurrency = 8,
+        quiet: _Quiet = False,
+        json_logs: _Json = False,
+    ) -> None:
+        """Self-Instruct: grow a pool of problems from seeds; a problem joins only once verified."""
+        options: dict[str, Any] = {
+            "target": target,
+            "requests_per_round": requests_per_round,
+            "problems_per_request": problems_per_request,
+            "seeds_per_prompt": seeds_per_prompt,
+            "generated_per_prompt": generated_per_prompt,
+            "rouge_threshold": rouge_threshold,
+            "min_words": min_words,
+            "max_rounds": max_rounds,
+            "stall_rounds": stall_rounds,
+        }
+        if banned is not None:
+            options["banned_keywords"] = tuple(banned)
+        _run_cli(
+            lambda: self_instruct_command(
+                spec,
+                seeds=seeds,
+                out=out,
+                resume=resume,
+                llm=llm,
+                record=record,
+                max_usd=max_usd,
+                max_tokens=max_tokens,
+                concurrency=concurrency,
+                options=options,
+                mode=_mode(quiet, json_logs),
+            )
+        )
+
+    @app.command("evolve")
+    def evolve_cmd(
+        source: Annotated[
+            Path, typer.Argument(help="A run directory (its verified problems) or a problem file.")
+        ],
+        out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+        rounds: Annotated[int, typer.Option("--rounds", min=1, help="Evolution rounds.")] = 1,
+        spec: Annotated[
+            Path | None,
+            typer.Option("--spec", help="The spec (models, verifier); default: the input run's."),
+        ] = None,
+        max_depth: Annotated[int, typer.Option("--max-depth", min=1)] = 3,
+        operator: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--operator",
+                help="Only these operators (repeatable): add_constraints, "
+                "deepen, concretize, increase_reasoning, complicate_input, breadth.",
+            ),
+        ] = None,
+        limit: Annotated[
+            int | None, typer.Option("--limit", min=1, help="Evolve only the first N inputs.")
+        ] = None,
+        resume: _Resume = False,
+        llm: _Llm = "anthropic",
+        record: _Record = None,
+        max_usd: _MaxUsd = None,
+        max_tokens: _MaxTokens = None,
+        concurrency: _Concurrency = 8,
+        quiet: _Quiet = False,
+        json_logs: _Json = False,
+    ) -> None:
+        """Evol-Instruct: rewrite verified problems into harder ones; each is verified again."""
+        options: dict[str, Any] = {"rounds": rounds, "max_depth": max_depth}
+        if operator:
+            options["operators"] = tuple(operator)
+        _run_cli(
+            lambda: evolve_command(
+                source,
+                spec_path=spec,
+                out=out,
+                resume=resume,
+                llm=llm,
+                record=record,
+                max_usd=max_usd,
+                max_tokens=max_tokens,
+                concurrency=concurrency,
+                options=options,
+                limit=limit,
+                mode=_mode(quiet, json_logs),
+            )
+        )
