@@ -116,3 +116,40 @@ def evolve_responder(body: dict) -> str:
     new = SUM.sub("What is $" + " + ".join(str(t) for t in terms) + "$", statement, count=1)
     answer = sum(terms) + (1 if h == 3 else 0)  # h == 3: a wrong new reference
     return json.dumps([{"statement": new, "answer": str(answer)}])
+
+
+CODE_SPEC = REPO / "problem_specs" / "python_functions.yaml"
+ADD_K = re.compile(r"`add_(\d+)\(x\)`")
+
+
+def code_self_instruct_responder(body: dict) -> str:
+    """Generator: `add_K(x)` exercises; some with weak tests or a reference that fails them.
+    Solver: the right function for the `add_K` named in the prompt."""
+    text = last_user_text(body)
+    m = re.search(r"Write (\d+) new", text)
+    if m is None:
+        found = ADD_K.search(text)
+        if found is None:
+            return "no idea"
+        k = found.group(1)
+        return f"```python\ndef add_{k}(x):\n    return x + {k}\n```"
+    h = _digest(text)
+    items = []
+    for i in range(int(m.group(1))):
+        k = 2 + (h >> (10 * i)) % 900
+        name = f"add_{k}"
+        kind = (h >> (2 * i)) % 4
+        solution = f"def {name}(x):\n    return x + {k}\n"
+        tests = f"assert {name}(1) == {k + 1}\nassert {name}(-{k}) == 0\n"
+        if kind == 1:  # weak: a program returning None passes
+            tests = f"assert {name}(1) is None or {name}(1) == {k + 1}\n"
+        elif kind == 2:  # the reference fails its own tests
+            solution = f"def {name}(x):\n    return x - {k}\n"
+        story = " ".join(_NOUNS[(h >> (10 * i + 3 * j)) % len(_NOUNS)] for j in range(6))
+        items.append({
+            "statement": f"Write a function `{name}(x)` returning x plus {k}: {story}.",
+            "entry_point": name,
+            "reference_solution": solution,
+            "tests": tests,
+        })  # fmt: skip
+    return json.dumps(items)

@@ -17,7 +17,14 @@ from rouge_score import rouge_scorer
 
 from factory.llm.cache import ResponseCache
 from factory.testing.anthropic_server import AnthropicTestServer, last_user_text
-from tests.recipes.recipe_llm import MATH_SPEC, REPO, self_instruct_responder, write_seeds
+from tests.recipes.recipe_llm import (
+    CODE_SPEC,
+    MATH_SPEC,
+    REPO,
+    code_self_instruct_responder,
+    self_instruct_responder,
+    write_seeds,
+)
 from tests.run.scripted_llm import rows_of, run_cli
 
 FILTER_REASONS = {"near_duplicate", "banned_keyword", "too_short", "invalid_format", "already_seen"}
@@ -189,3 +196,35 @@ def test_a_spec_without_a_generator_is_refused_before_any_call(tmp_path, seeds):
         assert not server.requests_to("/v1/messages")
     assert result.returncode == 2
     assert "roles.generator" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.docker
+def test_code_problems_join_the_pool_only_with_a_trusted_reference(tmp_path):
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({
+        "statement": "Write a function `add_1(x)` that returns x plus 1.",
+        "entry_point": "add_1", "solution": "def add_1(x):\n    return x + 1\n",
+        "tests": "assert add_1(1) == 2\nassert add_1(-1) == 0\n",
+    }) + "\n")  # fmt: skip
+    out = tmp_path / "run"
+    with AnthropicTestServer(responder=code_self_instruct_responder) as server:
+        result = run_cli(
+            "self-instruct", str(CODE_SPEC), "--seeds", str(seeds), "--target", "3",
+            "--out", str(out), "--llm", f"anthropic:{server.base_url}", "--json-logs",
+            "--requests-per-round", "1",
+        )  # fmt: skip
+    summary = _summary(result)
+    assert summary["recipe"]["generated_in_pool"] >= 3
+    notes = set()
+    with sqlite3.connect(out / "state.sqlite") as db:
+        for state, note, data in db.execute("SELECT state, note, data FROM problems"):
+            problem = json.loads(data)
+            tests = problem["reference"]["tests"]
+            if state == "done":  # a trusted reference: real tests that the reference passes
+                assert "is None or" not in tests
+                assert "return x +" in problem["reference"]["solution"]
+            else:
+                notes.add(note)
+    assert notes == {"weak_tests", "reference_failed"}
+    rows = rows_of(out)
+    assert rows and all(r["provenance"]["sandbox_image"] for r in rows)
