@@ -62,11 +62,13 @@ def self_instruct_command(
     mode: str,
 ) -> int:
     """Grow a verified problem pool from seeds; returns the exit code."""
-    from factory.recipes.inputs import read_problem_file, spec_seed_problems
+    from factory.recipes.inputs import read_problem_file, shipped_seeds, spec_seed_problems
     from factory.recipes.self_instruct import SelfInstruct, SelfInstructOptions
     from factory.spec import load_spec
 
     spec = load_spec(spec_path)
+    if seeds is None and shipped_seeds(spec).is_file():
+        seeds = shipped_seeds(spec)
     seed_problems = read_problem_file(seeds, spec.domain) if seeds else spec_seed_problems(spec)
     feed = SelfInstruct(spec, seed_problems, SelfInstructOptions(**options))
     run, client = _prepared_run(

@@ -65,6 +65,11 @@ def read_problems(path: Path, domain: str) -> list[Problem]:
     return read_problem_file(path, domain)
 
 
+def shipped_seeds(spec: Spec) -> Path:
+    """Where a spec's own seed problems live: ``seeds/<spec name>.jsonl`` beside the spec."""
+    return spec.base_dir / "seeds" / f"{spec.name}.jsonl"
+
+
 def spec_seed_problems(spec: Spec) -> list[Problem]:
     """The spec's own ``examples`` as seed problems (ground truth, written by a person)."""
     problems = []

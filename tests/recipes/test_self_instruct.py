@@ -228,3 +228,13 @@ def test_code_problems_join_the_pool_only_with_a_trusted_reference(tmp_path):
     assert notes == {"weak_tests", "reference_failed"}
     rows = rows_of(out)
     assert rows and all(r["provenance"]["sandbox_image"] for r in rows)
+
+
+def test_without_seeds_the_spec_s_shipped_seeds_start_the_pool(tmp_path):
+    with AnthropicTestServer(responder=self_instruct_responder) as server:
+        result = run_cli(
+            "self-instruct", str(MATH_SPEC), "--target", "1", "--out", str(tmp_path / "run"),
+            "--llm", f"anthropic:{server.base_url}", "--json-logs",
+        )  # fmt: skip
+    shipped = (REPO / "problem_specs" / "seeds" / "algebra_number_theory.jsonl").read_text()
+    assert _summary(result)["recipe"]["seeds"] == len(shipped.splitlines())
