@@ -20,6 +20,10 @@ from factory.publish.run_reader import RunData
 from factory.publish.stats import RunStats
 
 FACTORY_KEY = "factory"
+# The dataset kind inside the factory block; absent means kept rows (SFT), as cards before
+# other kinds existed were written.
+KIND_KEY = "dataset"
+SFT_KIND = "sft"
 
 VERIFICATION_NOTES = {
     "math": (
@@ -85,7 +89,31 @@ def factory_identity(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
     return block if isinstance(block, dict) and block.get("spec_name") else None
 
 
-def _config_entries(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+def dataset_kind(identity: dict[str, Any]) -> str:
+    """What a factory dataset holds: ``sft`` (kept rows; cards without a kind) or another
+    kind named in its ``factory`` block, e.g. ``preferences``."""
+    return str(identity.get(KIND_KEY) or SFT_KIND)
+
+
+def factory_block(run: RunData, kind: str = SFT_KIND) -> dict[str, Any]:
+    """The ``factory`` metadata block: the spec the data came from (and the kind, if not SFT)."""
+    block: dict[str, Any] = {
+        "spec_name": run.spec_name,
+        "spec_version": str(run.spec.get("version", "")),
+        "spec_hash": run.spec_hash,
+        "factory_version": __version__,
+    }
+    if kind != SFT_KIND:
+        block[KIND_KEY] = kind
+    return block
+
+
+def front_matter(meta: dict[str, Any]) -> list[str]:
+    """The card's YAML header lines (between ``---`` fences)."""
+    return ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip(), "---"]
+
+
+def config_entries(counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     from factory.publish.dataset import data_dir_of
 
     entries: list[dict[str, Any]] = []
@@ -126,25 +154,22 @@ def _metadata(run: RunData, stats: RunStats, counts: dict[str, dict[str, int]], 
             "task_categories": tasks,
             "size_categories": [size_category(total)],
             "tags": ["synthetic", "verified", "factory", *[d for d in domains if d != "(none)"]],
-            "configs": _config_entries(counts),
-            FACTORY_KEY: {
-                "spec_name": run.spec_name,
-                "spec_version": str(run.spec.get("version", "")),
-                "spec_hash": run.spec_hash,
-                "factory_version": __version__,
-            },
+            "configs": config_entries(counts),
+            FACTORY_KEY: factory_block(run),
         }
     )
     return meta
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table, one line per row."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines
 
 
-def _roles(run: RunData) -> list[list[Any]]:
+def role_rows(run: RunData) -> list[list[Any]]:
+    """(role, model, temperature, max_tokens) of the spec's LLM roles."""
     roles = run.spec.get("roles") or {}
     out = []
     for name in ("generator", "solver"):
@@ -198,8 +223,8 @@ def render_card(
     spec = run.spec
     total = sum(n for splits in counts.values() for n in splits.values())
     n_problems = stats.diversity.texts
-    lines: list[str] = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip()]
-    lines += ["---", "", f"# {meta['pretty_name']}", ""]
+    lines = front_matter(meta)
+    lines += ["", f"# {meta['pretty_name']}", ""]
     lines += [
         f"{total} synthetic, machine-verified (problem, solution) pairs over {n_problems} "
         f"problems, made by factory from the spec `{run.spec_name}`. "
@@ -212,7 +237,7 @@ def render_card(
         "## Configs and splits",
         "",
     ]
-    lines += _table(
+    lines += markdown_table(
         ["config", "split", "rows"],
         [[c, s, n] for c, splits in counts.items() for s, n in splits.items()],
     )
@@ -257,13 +282,13 @@ def render_card(
     )
     lines.append(f"- factory version: {run.manifest.get('factory_version')}")
     lines += ["", "Models (from the spec):", ""]
-    lines += _table(["role", "model", "temperature", "max_tokens"], _roles(run))
+    lines += markdown_table(["role", "model", "temperature", "max_tokens"], role_rows(run))
     lines += ["", "Verifiers (from the rows):", ""]
-    lines += _table(["domain", "verifier", "version", "rows"], _verifiers(run, published))
+    lines += markdown_table(["domain", "verifier", "version", "rows"], _verifiers(run, published))
     f = stats.funnel
     pr = stats.pass_rates
     lines += ["", "## Funnel and pass rates", ""]
-    lines += _table(
+    lines += markdown_table(
         ["stage", "count"],
         [
             ["problems generated", f["generated"]],
@@ -284,7 +309,7 @@ def render_card(
     rejections = [[s, r, n] for s, reasons in stats.rejections.items() for r, n in reasons.items()]
     if rejections:
         lines += ["Rejections:", ""]
-        lines += _table(["stage", "reason", "count"], rejections)
+        lines += markdown_table(["stage", "reason", "count"], rejections)
         lines.append("")
     c = stats.cost
     lines += [

@@ -1,4 +1,8 @@
-"""Write a run's published rows as a Hugging Face dataset: Parquet per config and split + card.
+"""Write rows as a Hugging Face dataset: Parquet per config and split + a dataset card.
+
+`build_dataset` publishes a run's kept rows (SFT data); `write_dataset` is the shared
+writer under it, which other datasets made from a run (e.g. the preference pairs of
+``factory.recipes.preferences``) use with their own leading columns and card.
 
 Layout of the output directory (what `datasets.load_dataset(DIR, CONFIG)` reads
 through the card's ``configs`` metadata):
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from factory.publish.card import CardOptions, factory_identity, read_card_metadata, render_card
+from factory.publish.card import (
+    SFT_KIND,
+    CardOptions,
+    dataset_kind,
+    factory_identity,
+    read_card_metadata,
+    render_card,
+)
 from factory.publish.errors import PublishError
 from factory.publish.run_reader import RunData, problem_id_of
 from factory.publish.stats import RunStats, compute_stats
@@ -68,14 +80,14 @@ class PublishedDataset:
         return {c: {s: len(r) for s, r in splits.items()} for c, splits in self.configs.items()}
 
 
-def _arrow_ready(row: dict[str, Any]) -> dict[str, Any]:
+def _arrow_ready(row: dict[str, Any], leading: Sequence[str] = LEADING_COLUMNS) -> dict[str, Any]:
     out = dict(row)
     for name in JSON_COLUMNS:
         if name in out and out[name] is not None:
             out[name] = json.dumps(out[name], sort_keys=True, ensure_ascii=False)
     return {
-        **{k: out[k] for k in LEADING_COLUMNS if k in out},
-        **{k: out[k] for k in sorted(out) if k not in LEADING_COLUMNS},
+        **{k: out[k] for k in leading if k in out},
+        **{k: out[k] for k in sorted(out) if k not in leading},
     }
 
 
@@ -119,7 +131,12 @@ def data_dir_of(config: str) -> str:
 
 
 def _write_split(
-    out: Path, config: str, split: str, rows: list[dict[str, Any]], schema: pa.Schema
+    out: Path,
+    config: str,
+    split: str,
+    rows: list[dict[str, Any]],
+    schema: pa.Schema,
+    leading: Sequence[str],
 ) -> list[Path]:
     directory = out / data_dir_of(config)
     directory.mkdir(parents=True, exist_ok=True)
@@ -127,14 +144,15 @@ def _write_split(
     paths = []
     for i, chunk in enumerate(chunks):
         path = directory / f"{split}-{i:05d}-of-{len(chunks):05d}.parquet"
-        table = pa.Table.from_pylist([_arrow_ready(r) for r in chunk], schema=schema)
+        table = pa.Table.from_pylist([_arrow_ready(r, leading) for r in chunk], schema=schema)
         pq.write_table(table, path)
         paths.append(path)
     return paths
 
 
-def _prepare_out(out: Path) -> None:
-    """Clear a previous publish in ``out``; refuse to write into an unrelated directory."""
+def _prepare_out(out: Path, kind: str = SFT_KIND) -> None:
+    """Clear a previous publish in ``out``; refuse to write into an unrelated directory or
+    over another kind of factory dataset (kept rows vs preference pairs)."""
     if not out.exists():
         out.mkdir(parents=True)
         return
@@ -145,15 +163,54 @@ def _prepare_out(out: Path) -> None:
         return
     card = out / "README.md"
     text = card.read_text(encoding="utf-8", errors="replace") if card.is_file() else ""
-    ours = factory_identity(read_card_metadata(text)) is not None
-    if not ours:
+    identity = factory_identity(read_card_metadata(text))
+    if identity is None:
         raise PublishError(
             f"--out {out}: not empty and not a dataset written by factory publish; "
             "choose an empty or new directory"
         )
+    if dataset_kind(identity) != kind:
+        raise PublishError(
+            f"--out {out}: holds a {dataset_kind(identity)} dataset written by factory, not a "
+            f"{kind} one; choose another directory"
+        )
     # Only what publish writes is removed; anything else a user put there stays.
     shutil.rmtree(out / "data", ignore_errors=True)
     card.unlink()
+
+
+def write_dataset(
+    rows: list[dict[str, Any]],
+    out: Path,
+    *,
+    card: Callable[[dict[str, dict[str, int]]], str],
+    test_fraction: float = 0.0,
+    seed: int = 0,
+    leading: Sequence[str] = LEADING_COLUMNS,
+    kind: str = SFT_KIND,
+) -> PublishedDataset:
+    """Write ``rows`` (each with a ``domain`` and a problem id) as Parquet configs and splits.
+
+    ``card(counts)`` renders the README.md from the rows per config and split. Columns in
+    ``leading`` come first, the rest sorted by name. Splits are by problem (`split_of`).
+    ``kind`` is what the card's factory block names; a previous dataset of another kind in
+    ``out`` is not overwritten.
+    """
+    if not 0 <= test_fraction < 1:
+        raise PublishError(f"--test-fraction must be in [0, 1), got {test_fraction}")
+    if not rows:
+        raise PublishError(f"--out {out}: no rows to write")
+    configs = plan_configs(rows, test_fraction=test_fraction, seed=seed)
+    schema = dataset_schema([_arrow_ready(r, leading) for r in rows])
+    out = Path(out)
+    _prepare_out(out, kind)
+    result = PublishedDataset(out=out, configs=configs)
+    for config, splits in configs.items():
+        for split, split_rows in splits.items():
+            result.files.extend(_write_split(out, config, split, split_rows, schema, leading))
+    (out / "README.md").write_text(card(result.counts()), encoding="utf-8")
+    result.files.append(out / "README.md")
+    return result
 
 
 def build_dataset(
@@ -172,22 +229,18 @@ def build_dataset(
     if not rows:
         why = "all kept rows are excluded" if run.rows else "the run kept no rows"
         raise PublishError(f"{run.root}: nothing to publish ({why})")
-    configs = plan_configs(rows, test_fraction=test_fraction, seed=seed)
-    schema = dataset_schema([_arrow_ready(r) for r in rows])
-    out = Path(out)
-    _prepare_out(out)
-    result = PublishedDataset(out=out, configs=configs, stats=stats or compute_stats(run))
-    for config, splits in configs.items():
-        for split, split_rows in splits.items():
-            result.files.extend(_write_split(out, config, split, split_rows, schema))
-    card = render_card(
-        run,
-        result.stats,
-        counts=result.counts(),
-        options=options or CardOptions(),
-        test_fraction=test_fraction,
-        seed=seed,
-    )
-    (out / "README.md").write_text(card, encoding="utf-8")
-    result.files.append(out / "README.md")
+    stats = stats or compute_stats(run)
+
+    def card(counts: dict[str, dict[str, int]]) -> str:
+        return render_card(
+            run,
+            stats,
+            counts=counts,
+            options=options or CardOptions(),
+            test_fraction=test_fraction,
+            seed=seed,
+        )
+
+    result = write_dataset(rows, out, card=card, test_fraction=test_fraction, seed=seed)
+    result.stats = stats
     return result

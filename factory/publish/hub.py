@@ -1,8 +1,9 @@
 """Push a published dataset directory to the Hugging Face Hub, as one commit.
 
 Safety first: before writing, the repo's card is read from the Hub (its metadata
-comes with ``repo_info``). A repo whose card names another spec, or that holds
-files but is not a factory dataset, is refused unless ``force``. Pushing an
+comes with ``repo_info``). A repo whose card names another spec or another kind
+of dataset (kept rows vs preference pairs), or that holds files but is not a
+factory dataset, is refused unless ``force``. Pushing an
 updated run of the same spec adds a commit that replaces the card and the data
 files (stale shards are deleted in the same commit) and leaves other files alone.
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory.publish.card import factory_identity
+from factory.publish.card import SFT_KIND, dataset_kind, factory_identity
 from factory.publish.errors import PublishError
 
 REPO_TYPE = "dataset"
@@ -69,8 +70,11 @@ def _remote_state(api: Any, repo_id: str, revision: str | None) -> tuple[bool, A
         return True, api.repo_info(repo_id, repo_type=REPO_TYPE)
 
 
-def check_target(info: Any | None, *, spec_name: str, repo_id: str, force: bool) -> None:
-    """Refuse to overwrite a dataset that another spec (or someone else) made, unless forced."""
+def check_target(
+    info: Any | None, *, spec_name: str, repo_id: str, force: bool, kind: str = SFT_KIND
+) -> None:
+    """Refuse to overwrite a dataset that another spec (or someone else) made, or a dataset
+    of another kind (kept rows vs preference pairs), unless forced."""
     if info is None or force:
         return
     files = [s.rfilename for s in (info.siblings or [])]
@@ -88,6 +92,11 @@ def check_target(info: Any | None, *, spec_name: str, repo_id: str, force: bool)
             f"{repo_id} holds data of spec {identity.get('spec_name')!r}, not {spec_name!r}; "
             "refusing to overwrite it. Use another --repo-id, or --force"
         )
+    if dataset_kind(identity) != kind:
+        raise PublishError(
+            f"{repo_id} holds a {dataset_kind(identity)} dataset of spec {spec_name!r}, not a "
+            f"{kind} one; refusing to overwrite it. Use another --repo-id, or --force"
+        )
 
 
 def push_dataset(
@@ -101,8 +110,13 @@ def push_dataset(
     force: bool = False,
     token: str | None = None,
     endpoint: str | None = None,
+    kind: str = SFT_KIND,
 ) -> PushResult:
-    """Create the repo if needed and commit ``folder`` (card + data/) to it in one commit."""
+    """Create the repo if needed and commit ``folder`` (card + data/) to it in one commit.
+
+    ``kind`` is what ``folder`` holds (``sft`` rows or ``preferences``); a repo holding
+    another kind of factory dataset is refused unless ``force``.
+    """
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -111,7 +125,7 @@ def push_dataset(
     api = HfApi(endpoint=endpoint, token=resolve_token(token))
     try:
         exists, info = _remote_state(api, repo_id, revision)
-        check_target(info, spec_name=spec_name, repo_id=repo_id, force=force)
+        check_target(info, spec_name=spec_name, repo_id=repo_id, force=force, kind=kind)
         api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, repo_type=REPO_TYPE, exist_ok=True)
