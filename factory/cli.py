@@ -10,6 +10,7 @@ import typer
 
 from factory import __version__
 from factory.commands import generate as generate_commands
+from factory.commands import preferences as preference_commands
 from factory.commands import publish as publish_commands
 from factory.commands import recipes as recipe_commands
 from factory.commands import sandbox as sandbox_commands
@@ -110,6 +111,7 @@ def list_verifiers_cmd() -> None:
 
 generate_commands.register(app)
 publish_commands.register(app)
+preference_commands.register(app)
 recipe_commands.register(app)
 app.add_typer(sandbox_commands.app, name="sandbox")
 
