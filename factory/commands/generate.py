@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from factory.commands import options as opts
 from factory.errors import FactoryError
 from factory.run.layout import RunLayout
 
@@ -356,9 +357,7 @@ def register(app: typer.Typer) -> None:
         ],
         n: Annotated[int, typer.Option("--n", min=1, help="How many problems.")] = 10,
         out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/run"),
-        resume: Annotated[
-            bool, typer.Option("--resume", help="Continue the run in --out.")
-        ] = False,
+        resume: opts.Resume = False,
         llm: Annotated[
             str,
             typer.Option(
@@ -366,9 +365,7 @@ def register(app: typer.Typer) -> None:
                 help="anthropic | anthropic:URL | openai:URL | replay:FILE (recorded responses)",
             ),
         ] = "anthropic",
-        record: Annotated[
-            Path | None, typer.Option("--record", help="Save every LLM request/response here.")
-        ] = None,
+        record: opts.Record = None,
         batch: Annotated[
             bool, typer.Option("--batch", help="Use the Message Batches API (half price).")
         ] = False,
@@ -378,18 +375,12 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Estimate tokens and USD; spend nothing.")
         ] = False,
-        max_usd: Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")] = None,
-        max_tokens: Annotated[
-            int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")
-        ] = None,
-        concurrency: Annotated[
-            int, typer.Option("--concurrency", min=1, help="Problems in flight.")
-        ] = 8,
+        max_usd: opts.MaxUsd = None,
+        max_tokens: opts.MaxTokens = None,
+        concurrency: opts.Concurrency = 8,
         prices: Annotated[Path | None, typer.Option("--prices", help="Price table YAML.")] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", help="No live progress.")] = False,
-        json_logs: Annotated[
-            bool, typer.Option("--json-logs", help="Progress and summary as JSON lines.")
-        ] = False,
+        quiet: opts.Quiet = False,
+        json_logs: opts.JsonLogs = False,
     ) -> None:
         """Turn a spec into verified (problem, solution) rows in a resumable run directory."""
         try:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from factory.commands import options as opts
 from factory.errors import FactoryError
 
 
@@ -94,28 +95,13 @@ def register(app: typer.Typer) -> None:
         split_seed: Annotated[
             int, typer.Option("--split-seed", help="Seed of the split (as `publish --seed`).")
         ] = 0,
-        license_: Annotated[
-            str, typer.Option("--license", help="License id for the card, e.g. cc-by-4.0.")
-        ] = "other",
-        pretty_name: Annotated[
-            str | None, typer.Option("--pretty-name", help="Title of the card.")
-        ] = None,
-        repo_id: Annotated[
-            str | None, typer.Option("--repo-id", help="Also push to the Hub as USER/NAME.")
-        ] = None,
-        private: Annotated[
-            bool, typer.Option("--private", help="Create the Hub repo private.")
-        ] = False,
-        revision: Annotated[
-            str | None, typer.Option("--revision", help="Hub branch to commit to.")
-        ] = None,
-        message: Annotated[
-            str | None, typer.Option("--message", help="Hub commit message.")
-        ] = None,
-        force: Annotated[
-            bool,
-            typer.Option("--force", help="Push even over a dataset another spec (or user) made."),
-        ] = False,
+        license_: opts.License = "other",
+        pretty_name: opts.PrettyName = None,
+        repo_id: opts.RepoId = None,
+        private: opts.Private = False,
+        revision: opts.Revision = None,
+        message: opts.Message = None,
+        force: opts.Force = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """Pair verified (chosen) and failed (rejected) candidates of a run into a DPO dataset."""

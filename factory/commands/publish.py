@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from factory.commands import options as opts
 from factory.errors import FactoryError
 
 
@@ -35,28 +36,13 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 0.0,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the train/test split.")] = 0,
-        license_: Annotated[
-            str, typer.Option("--license", help="License id for the card, e.g. cc-by-4.0.")
-        ] = "other",
-        pretty_name: Annotated[
-            str | None, typer.Option("--pretty-name", help="Title of the card.")
-        ] = None,
-        repo_id: Annotated[
-            str | None, typer.Option("--repo-id", help="Also push to the Hub as USER/NAME.")
-        ] = None,
-        private: Annotated[
-            bool, typer.Option("--private", help="Create the Hub repo private.")
-        ] = False,
-        revision: Annotated[
-            str | None, typer.Option("--revision", help="Hub branch to commit to.")
-        ] = None,
-        message: Annotated[
-            str | None, typer.Option("--message", help="Hub commit message.")
-        ] = None,
-        force: Annotated[
-            bool,
-            typer.Option("--force", help="Push even over a dataset another spec (or user) made."),
-        ] = False,
+        license_: opts.License = "other",
+        pretty_name: opts.PrettyName = None,
+        repo_id: opts.RepoId = None,
+        private: opts.Private = False,
+        revision: opts.Revision = None,
+        message: opts.Message = None,
+        force: opts.Force = False,
     ) -> None:
         """Write a run's verified rows as a Hugging Face dataset with a card; optionally push it."""
         from factory.publish.card import CardOptions

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from factory.commands import options as opts
 from factory.commands.generate import _mode, execute, open_client
 from factory.errors import FactoryError
 from factory.run.layout import RunLayout
@@ -175,21 +176,6 @@ def resume_recipe(run_dir: Path, meta: dict[str, Any], *, llm: str | None, mode:
     )
 
 
-_Llm = Annotated[
-    str,
-    typer.Option("--llm", help="anthropic | anthropic:URL | openai:URL | replay:FILE"),
-]
-_Record = Annotated[
-    Path | None, typer.Option("--record", help="Save every LLM request/response here.")
-]
-_Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")]
-_MaxUsd = Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")]
-_MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")]
-_Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Problems in flight.")]
-_Quiet = Annotated[bool, typer.Option("--quiet", help="No live progress.")]
-_Json = Annotated[bool, typer.Option("--json-logs", help="Progress and summary as JSON lines.")]
-
-
 def _run_cli(body: Any) -> None:
     try:
         code = body()
@@ -239,14 +225,14 @@ def register(app: typer.Typer) -> None:
         ] = None,
         max_rounds: Annotated[int | None, typer.Option("--max-rounds", min=1)] = None,
         stall_rounds: Annotated[int, typer.Option("--stall-rounds", min=1)] = 10,
-        resume: _Resume = False,
-        llm: _Llm = "anthropic",
-        record: _Record = None,
-        max_usd: _MaxUsd = None,
-        max_tokens: _MaxTokens = None,
-        concurrency: _Concurrency = 8,
-        quiet: _Quiet = False,
-        json_logs: _Json = False,
+        resume: opts.Resume = False,
+        llm: opts.Llm = "anthropic",
+        record: opts.Record = None,
+        max_usd: opts.MaxUsd = None,
+        max_tokens: opts.MaxTokens = None,
+        concurrency: opts.Concurrency = 8,
+        quiet: opts.Quiet = False,
+        json_logs: opts.JsonLogs = False,
     ) -> None:
         """Self-Instruct: grow a pool of problems from seeds; a problem joins only once verified."""
         options: dict[str, Any] = {
@@ -301,14 +287,14 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[
             int | None, typer.Option("--limit", min=1, help="Evolve only the first N inputs.")
         ] = None,
-        resume: _Resume = False,
-        llm: _Llm = "anthropic",
-        record: _Record = None,
-        max_usd: _MaxUsd = None,
-        max_tokens: _MaxTokens = None,
-        concurrency: _Concurrency = 8,
-        quiet: _Quiet = False,
-        json_logs: _Json = False,
+        resume: opts.Resume = False,
+        llm: opts.Llm = "anthropic",
+        record: opts.Record = None,
+        max_usd: opts.MaxUsd = None,
+        max_tokens: opts.MaxTokens = None,
+        concurrency: opts.Concurrency = 8,
+        quiet: opts.Quiet = False,
+        json_logs: opts.JsonLogs = False,
     ) -> None:
         """Evol-Instruct: rewrite verified problems into harder ones; each is verified again."""
         options: dict[str, Any] = {"rounds": rounds, "max_depth": max_depth}

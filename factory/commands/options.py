@@ -1,0 +1,41 @@
+"""CLI options that several commands share, declared once so they read and behave the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# -- running against an LLM
+Llm = Annotated[
+    str,
+    typer.Option("--llm", help="anthropic | anthropic:URL | openai:URL | replay:FILE"),
+]
+Record = Annotated[
+    Path | None, typer.Option("--record", help="Save every LLM request/response here.")
+]
+Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")]
+MaxUsd = Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Problems in flight.")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No live progress.")]
+JsonLogs = Annotated[
+    bool, typer.Option("--json-logs", help="Progress and summary as JSON lines.")
+]
+
+# -- publishing a dataset (and pushing it to the Hub)
+License = Annotated[
+    str, typer.Option("--license", help="License id for the card, e.g. cc-by-4.0.")
+]
+PrettyName = Annotated[str | None, typer.Option("--pretty-name", help="Title of the card.")]
+RepoId = Annotated[
+    str | None, typer.Option("--repo-id", help="Also push to the Hub as USER/NAME.")
+]
+Private = Annotated[bool, typer.Option("--private", help="Create the Hub repo private.")]
+Revision = Annotated[str | None, typer.Option("--revision", help="Hub branch to commit to.")]
+Message = Annotated[str | None, typer.Option("--message", help="Hub commit message.")]
+Force = Annotated[
+    bool,
+    typer.Option("--force", help="Push even over a dataset another spec (or user) made."),
+]
