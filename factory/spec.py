@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from factory.errors import FactoryError, SpecError
-from factory.llm.types import ChatMessage
+from factory.llm.types import ChatMessage, LLMRequest
 from factory.problem import Problem
 from factory.sources.base import SourceContext
 from factory.sources.registry import (
@@ -258,6 +258,28 @@ class RoleSpec(_Strict):
     def render(self, **values: Any) -> str:
         """The user prompt with ``values`` filled in."""
         return render_template(self.prompt, values)
+
+    def request(
+        self,
+        prompt: str,
+        *,
+        sample_index: int,
+        prompt_version: str | None = None,
+        few_shot: bool = True,
+    ) -> LLMRequest:
+        """A request to this role's model: its system prompt, few-shot turns (unless the
+        prompt is for another task) and sampling, then ``prompt`` as the user turn.
+        ``prompt_version`` defaults to the role's own."""
+        return LLMRequest(
+            model=self.model,
+            system=self.system,
+            few_shot=self.few_shot_messages() if few_shot else [],
+            messages=[ChatMessage(role="user", content=prompt)],
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            sample_index=sample_index,
+            prompt_version=prompt_version or self.prompt_version,
+        )
 
 
 class GeneratorRole(RoleSpec):

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from factory.errors import FactoryError
 from factory.filters.rouge import rouge_tokens
 from factory.llm.errors import LLMError
-from factory.llm.types import ChatMessage, LLMRequest, LLMResponse
+from factory.llm.types import LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.run.engine import Run
 from factory.sources.llm import LLMSource, LLMSourceOptions, format_instructions, problem_example
@@ -209,16 +209,10 @@ class EvolInstruct:
             original=json.dumps(problem_example(parent), ensure_ascii=False),
             format=format_instructions(parent.domain, self.code_style, 1),
         )
-        request = LLMRequest(
-            model=self.role.model,
-            system=self.role.system,
-            messages=[ChatMessage(role="user", content=prompt)],
-            temperature=self.role.temperature,
-            max_tokens=self.role.max_tokens,
-            sample_index=round_,
-            prompt_version=PROMPT_VERSION,
+        # The generator's few-shot turns show how to write problems, not how to rewrite one.
+        return operator, self.role.request(
+            prompt, sample_index=round_, prompt_version=PROMPT_VERSION, few_shot=False
         )
-        return operator, request
 
     async def _round(self, run: Run, round_: int, population: list[Problem]) -> bool:
         """Evolve every member once; False when the run must stop."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factory.llm.types import ChatMessage, LLMRequest
+from factory.llm.types import LLMRequest
 from factory.problem import Problem
 from factory.spec import Spec, solver_format_instructions
 
@@ -18,16 +18,7 @@ def solver_request(spec: Spec, problem: Problem, sample_index: int) -> LLMReques
         )
         if fmt:
             prompt = f"{prompt.rstrip()}\n\n{fmt}"
-    return LLMRequest(
-        model=role.model,
-        system=role.system,
-        few_shot=role.few_shot_messages(),
-        messages=[ChatMessage(role="user", content=prompt)],
-        temperature=role.temperature,
-        max_tokens=role.max_tokens,
-        sample_index=sample_index,
-        prompt_version=spec.prompt_version,
-    )
+    return role.request(prompt, sample_index=sample_index, prompt_version=spec.prompt_version)
 
 
 def answer_of(domain: str, response_text: str, verdict_details: dict) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.llm.types import ChatMessage, LLMRequest
+from factory.llm.types import LLMRequest
 from factory.problem import Problem, Reference
 from factory.sources.base import Rejection, SourceContext
 
@@ -185,16 +185,7 @@ class LLMSource:
         if "{format}" not in role.prompt:
             # The answer must be parseable whatever the template says.
             prompt = f"{prompt.rstrip()}\n\n{values['format']}"
-        return LLMRequest(
-            model=role.model,
-            system=role.system,
-            few_shot=role.few_shot_messages(),
-            messages=[ChatMessage(role="user", content=prompt)],
-            temperature=role.temperature,
-            max_tokens=role.max_tokens,
-            sample_index=index,
-            prompt_version=role.prompt_version,
-        )
+        return role.request(prompt, sample_index=index)
 
     def _pick_examples(self, spec: Spec, rng: random.Random) -> list[Example]:
         k = min(self.options.examples_per_request, len(spec.examples))
