@@ -27,6 +27,7 @@ from factory.filters.rouge import rouge_tokens
 from factory.llm.errors import LLMError
 from factory.llm.types import LLMRequest, LLMResponse
 from factory.problem import Problem
+from factory.recipes.rounds import outcomes, recipe_of, recipe_problems
 from factory.run.engine import Run
 from factory.sources.llm import LLMSource, LLMSourceOptions, format_instructions, problem_example
 from factory.spec import Spec
@@ -108,7 +109,7 @@ class EvolveOptions(BaseModel):
 
 def lineage_of(problem: Problem) -> dict[str, Any]:
     """The evolution record of ``problem`` ({} for a problem that was never evolved)."""
-    recipe = problem.metadata.get("recipe") or {}
+    recipe = recipe_of({"metadata": problem.metadata})
     return recipe if recipe.get("name") == RECIPE else {}
 
 
@@ -173,12 +174,11 @@ class EvolInstruct:
     def _population(self, run: Run, round_: int) -> list[Problem]:
         if round_ == 1:
             return list(self.inputs)
-        out = []
-        for _, data in run.store.problems("done"):
-            recipe = data.get("metadata", {}).get("recipe") or {}
-            if recipe.get("name") == RECIPE and recipe.get("round") == round_ - 1:
-                out.append(Problem.model_validate(data))
-        return out
+        return [
+            Problem.model_validate(data)
+            for recipe, data in recipe_problems(run.store, RECIPE, "done")
+            if recipe["round"] == round_ - 1
+        ]
 
     async def produce(self, run: Run, queue: asyncio.Queue[Problem | None]) -> None:
         """Evolve round by round; a finished round is never redone."""
@@ -295,8 +295,7 @@ class EvolInstruct:
         )
         elimination = why_eliminated(parent, child, min_words=self.options.min_words)
         if elimination is None and run.store.problem_state(child.id) is not None:
-            known = run.store.problem_data(child.id) or {}
-            if (known.get("metadata") or {}).get("recipe") == lineage:
+            if recipe_of(run.store.problem_data(child.id) or {}) == lineage:
                 return child  # this very evolution, added before a restart
             elimination = ("duplicate", "the run already holds this exact problem")
         if elimination is not None:
@@ -330,20 +329,17 @@ class EvolInstruct:
                 continue
             entry["attempted"] += 1
             entry["died"][record["reason"]] = entry["died"].get(record["reason"], 0) + 1
-        for _, data in run.store.problems():
-            recipe = data.get("metadata", {}).get("recipe") or {}
-            if recipe.get("name") != RECIPE or recipe.get("round") not in rounds:
+        for round_, outcome in outcomes(run.store, RECIPE):
+            if round_ not in rounds:
                 continue
-            entry = rounds[recipe["round"]]
+            entry = rounds[round_]
             entry["attempted"] += 1
-            state = run.store.problem_state(data["id"])
-            if state == "done":
+            if outcome == "done":
                 entry["survived"] += 1
-            elif state == "open":
+            elif outcome == "open":
                 entry["open"] += 1
             else:
-                note = run.store.problem_note(data["id"]) or "dropped"
-                entry["died"][note] = entry["died"].get(note, 0) + 1
+                entry["died"][outcome] = entry["died"].get(outcome, 0) + 1
         return {
             "name": RECIPE,
             "inputs": len(self.inputs),

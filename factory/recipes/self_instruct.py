@@ -31,6 +31,7 @@ from factory.filters.rouge_index import RougeIndex
 from factory.llm.errors import LLMError
 from factory.llm.types import LLMResponse
 from factory.problem import Problem
+from factory.recipes.rounds import outcomes, recipe_problems
 from factory.run.engine import Run
 from factory.sources.llm import LLMSource, LLMSourceOptions, problem_example
 from factory.spec import Spec
@@ -130,22 +131,19 @@ class SelfInstruct:
 
     def _load_generated(self, run: Run) -> list[tuple[int, Problem]]:
         """(round, problem) of the verified generated pool members, in the order added."""
-        out = []
-        for _, data in run.store.problems("done"):
-            recipe = data.get("metadata", {}).get("recipe") or {}
-            if recipe.get("name") == RECIPE:
-                out.append((recipe["round"], Problem.model_validate(data)))
-        return out
+        return [
+            (recipe["round"], Problem.model_validate(data))
+            for recipe, data in recipe_problems(run.store, RECIPE, "done")
+        ]
 
     def _round_problems(self, run: Run, round_: int) -> dict[str, Problem]:
         """Problems a round added before a restart (any state), by id."""
-        out = {}
-        for _, data in run.store.problems():
-            recipe = data.get("metadata", {}).get("recipe") or {}
-            if recipe.get("name") == RECIPE and recipe.get("round") == round_:
-                problem = Problem.model_validate(data)
-                out[problem.id] = problem
-        return out
+        problems = (
+            Problem.model_validate(data)
+            for recipe, data in recipe_problems(run.store, RECIPE)
+            if recipe["round"] == round_
+        )
+        return {p.id: p for p in problems}
 
     # ---- the feed
 
@@ -356,20 +354,15 @@ class SelfInstruct:
                 entry = at(record["round"])
                 entry["proposed"] += 1
                 entry["dropped"][record["reason"]] = entry["dropped"].get(record["reason"], 0) + 1
-        for _, data in run.store.problems():
-            recipe = data.get("metadata", {}).get("recipe") or {}
-            if recipe.get("name") != RECIPE:
-                continue
-            entry = at(recipe["round"])
+        for round_, outcome in outcomes(run.store, RECIPE):
+            entry = at(round_)
             entry["proposed"] += 1
-            state = run.store.problem_state(data["id"])
-            if state == "done":
+            if outcome == "done":
                 entry["verified"] += 1
-            elif state == "open":
+            elif outcome == "open":
                 entry["open"] += 1
             else:
-                note = run.store.problem_note(data["id"]) or "dropped"
-                entry["dropped"][note] = entry["dropped"].get(note, 0) + 1
+                entry["dropped"][outcome] = entry["dropped"].get(outcome, 0) + 1
         generated = sum(r["verified"] for r in rounds.values())
         return {
             "name": RECIPE,
