@@ -30,11 +30,18 @@ def _prepared_run(
     max_usd: float | None,
     max_tokens: int | None,
     concurrency: int,
-    consensus: Any = None,
 ) -> tuple[Any, Any]:
+    """The run a recipe drives, and its client; math references need a majority of solves
+    when the spec sets no consensus of its own."""
     from factory.llm.pricing import PriceTable
     from factory.run.engine import Run, RunConfig
+    from factory.spec import Consensus
 
+    consensus = spec.consensus
+    if consensus is None and spec.domain == "math":
+        # A recipe's references are the model's own: a majority of the solves must agree.
+        n = spec.samples_per_problem
+        consensus = Consensus(k=n // 2 + 1, n=n)
     prices = PriceTable()
     config = RunConfig(
         out=out,
@@ -112,7 +119,7 @@ def evolve_command(
     """Evolve verified problems (a run directory or a problem file); returns the exit code."""
     from factory.recipes.evol_instruct import EvolInstruct, EvolveOptions
     from factory.recipes.inputs import read_problems, read_run_spec
-    from factory.spec import Consensus, load_spec
+    from factory.spec import load_spec
 
     if spec_path is not None:
         spec = load_spec(spec_path)
@@ -122,11 +129,6 @@ def evolve_command(
         raise FactoryError(f"{source} is a problem file: pass --spec (it names the models)")
     inputs = read_problems(source, spec.domain)[:limit]
     feed = EvolInstruct(spec, inputs, EvolveOptions(**options))
-    consensus = spec.consensus
-    if consensus is None and spec.domain == "math":
-        # An evolved reference is the model's own: a majority of the solves must agree.
-        n = spec.samples_per_problem
-        consensus = Consensus(k=n // 2 + 1, n=n)
     run, client = _prepared_run(
         spec,
         out=out,
@@ -136,7 +138,6 @@ def evolve_command(
         max_usd=max_usd,
         max_tokens=max_tokens,
         concurrency=concurrency,
-        consensus=consensus,
     )
     meta = {
         "command": "evolve",

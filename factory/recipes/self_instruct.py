@@ -104,11 +104,6 @@ class SelfInstruct:
                 f"spec {spec.name!r}: self-instruct needs roles.generator (the model that "
                 "writes new problems)"
             )
-        if spec.domain == "math" and spec.consensus is None:
-            raise FactoryError(
-                f"spec {spec.name!r}: self-instruct on math needs consensus (k of n solves "
-                "must agree with a generated reference before it joins the pool)"
-            )
         if not seeds:
             raise FactoryError("self-instruct needs at least one seed problem")
         llm_options = (
@@ -149,6 +144,11 @@ class SelfInstruct:
 
     async def produce(self, run: Run, queue: asyncio.Queue[Problem | None]) -> None:
         """Run rounds until the target is reached, a cap stops the run, or rounds stall."""
+        if self.spec.domain == "math" and run.consensus is None:
+            raise FactoryError(
+                f"spec {self.spec.name!r}: self-instruct on math needs consensus (k of n solves "
+                "must agree with a generated reference before it joins the pool)"
+            )
         self._check_options(run)
         self.index = RougeIndex.open(
             run.layout.root / INDEX_FILE, threshold=self.options.rouge_threshold

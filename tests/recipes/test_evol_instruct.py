@@ -8,6 +8,7 @@ import sqlite3
 from itertools import pairwise
 
 import pytest
+import yaml
 
 from factory.filters.rouge import rouge_tokens
 from factory.recipes.evol_instruct import OPERATORS
@@ -138,3 +139,18 @@ def test_an_unknown_operator_is_refused(tmp_path, inputs):
     )  # fmt: skip
     assert result.returncode == 2
     assert "unknown operator 'shorten'" in result.stderr
+
+
+def test_without_a_spec_consensus_a_majority_of_the_solves_must_agree(tmp_path, inputs):
+    data = yaml.safe_load(MATH_SPEC.read_text())
+    del data["consensus"]
+    data["samples_per_problem"] = 3
+    spec = tmp_path / "no_consensus.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    out = tmp_path / "evolved"
+    with AnthropicTestServer(responder=evolve_responder) as server:
+        summary = _evolve(server, inputs, out, "--spec", str(spec), "--rounds", "1")
+    assert summary["recipe"]["rounds"][0]["died"].get("no_consensus", 0) > 0
+    rows = rows_of(out)
+    assert rows and all(r["provenance"]["reference_trust"] == "consensus" for r in rows)
+    assert len(rows) == 3 * summary["recipe"]["rounds"][0]["survived"]
