@@ -238,3 +238,18 @@ def test_without_seeds_the_spec_s_shipped_seeds_start_the_pool(tmp_path):
         )  # fmt: skip
     shipped = (REPO / "problem_specs" / "seeds" / "algebra_number_theory.jsonl").read_text()
     assert _summary(result)["recipe"]["seeds"] == len(shipped.splitlines())
+
+
+def test_a_grown_pool_publishes_and_loads_with_datasets(tmp_path, seeds):
+    import datasets
+
+    out = tmp_path / "run"
+    with AnthropicTestServer(responder=self_instruct_responder) as server:
+        summary = _summary(run_cli(*_args(server, out, seeds, 3)))
+    published = run_cli("publish", str(out), "--out", str(tmp_path / "ds"))
+    assert published.returncode == 0, published.stderr
+    stats = run_cli("stats", str(out), "--json")
+    assert stats.returncode == 0, stats.stderr
+    train = datasets.load_dataset(str(tmp_path / "ds"), split="train")
+    assert len(train) == summary["kept_rows"]
+    assert {row["provenance"]["recipe"]["name"] for row in train} == {"self_instruct"}
