@@ -1,0 +1,1 @@
+"""Filters that decide which generated problems a run keeps (near-duplicates first)."""
