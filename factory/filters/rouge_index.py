@@ -92,7 +92,8 @@ class RougeIndexStats:
 
     queries: int = 0  # nearest_duplicate calls
     tokenized: int = 0  # texts run through the tokenizer (a query then add of one text: once)
-    loaded: int = 0  # members read from disk by open(), neither tokenized nor re-derived
+    loaded: int = 0  # members restored by open(): none is tokenized again
+    replayed: int = 0  # log records open() applied after the snapshot (all, without one)
     postings_scanned: int = 0  # posting entries counted while probing
     candidates: int = 0  # members with enough hits among the probed elements
     length_pruned: int = 0  # candidates ruled out by their length and hit count
@@ -144,16 +145,27 @@ class RougeIndex:
         The threshold may differ from the previous run's: the log holds no threshold.
         """
         index = cls(threshold)
-        store, members = RougeStore.open(Path(path), sync=sync)
-        for member in members.values():
-            index._insert(member.doc_id, member.tokens, member.elements)
-        index.stats.loaded = len(members)
+        store, opened = RougeStore.open(Path(path), sync=sync)
+        if opened.state is not None:
+            index._restore(opened.state)
+        for record in opened.tail:
+            if record[0] == "a":
+                index._insert(record[1], record[2], record[3])
+            elif record[1] in index._ids:
+                index._drop(record[1])
+        index.stats.loaded = len(index)
+        index.stats.replayed = len(opened.tail)
         index._store = store
+        if store.compaction_due(len(index)):
+            store.rewrite((m.doc_id, m.tokens, m.elements) for m in index._members.values())
+            store.save_snapshot(index._state())
         return index
 
     def close(self) -> None:
-        """Close the log (no-op for an in-memory index). The index stays usable in memory."""
+        """Save a snapshot and close the log (no-op in memory); the index stays usable."""
         if self._store is not None:
+            if self._store.tail:
+                self._store.save_snapshot(self._state())
             self._store.close()
             self._store = None
 
@@ -180,6 +192,7 @@ class RougeIndex:
         if self._store is not None:
             self._store.append_add(doc_id, tokens, elems)
         self._insert(doc_id, tokens, elems)
+        self._maybe_snapshot()
 
     def remove(self, doc_id: str) -> None:
         """Remove member ``doc_id``; nothing happens when there is none."""
@@ -188,6 +201,7 @@ class RougeIndex:
         if self._store is not None:
             self._store.append_remove(doc_id)
         self._drop(doc_id)
+        self._maybe_snapshot()
 
     def nearest_duplicate(self, text: str) -> NearDuplicate | None:
         """The member with the highest ROUGE-L F against ``text`` if that F > threshold."""
@@ -299,6 +313,22 @@ class RougeIndex:
         elems = tuple(elements(tokens))
         self._memo = (text, tokens, elems)
         return tokens, elems
+
+    def _maybe_snapshot(self) -> None:
+        """Snapshot when the log's tail reaches half the pool, so reopening stays cheap."""
+        if self._store is not None and self._store.snapshot_due(len(self)):
+            self._store.save_snapshot(self._state())
+
+    def _state(self) -> tuple:
+        """The in-memory index as plain data (for the snapshot)."""
+        members = [(iid, m.doc_id, m.tokens, m.elements) for iid, m in self._members.items()]
+        return (self._next, members, self._by_length)
+
+    def _restore(self, state: tuple) -> None:
+        self._next, members, self._by_length = state
+        for iid, doc_id, tokens, elems in members:
+            self._ids[doc_id] = iid
+            self._members[iid] = _Member(doc_id, tokens, elems)
 
     def _insert(self, doc_id: str, tokens: Sequence[str], elems: Sequence[str]) -> None:
         if doc_id in self._ids:

@@ -334,14 +334,53 @@ def test_reopened_index_decides_like_the_one_that_wrote_it(tmp_path):
     reopened.close()
 
 
-def test_reopening_reads_tokens_from_the_log_instead_of_tokenizing(tmp_path):
+def snapshot_of(path: Path) -> Path:
+    return path.with_name(path.name + ".snapshot")
+
+
+def test_reopening_restores_the_snapshot_without_tokenizing_or_replaying(tmp_path):
     path = tmp_path / "index.log"
     with RougeIndex.open(path) as index:
         build(SAMPLE_OPS, index)
     reopened = RougeIndex.open(path)
-    assert reopened.stats.loaded == 4
-    assert reopened.stats.tokenized == 0
+    assert (reopened.stats.loaded, reopened.stats.replayed, reopened.stats.tokenized) == (4, 0, 0)
     reopened.close()
+
+
+def test_records_after_the_snapshot_are_replayed_without_tokenizing(tmp_path):
+    """As after a kill: the snapshot is older than the log's last records."""
+    path = tmp_path / "index.log"
+    with RougeIndex.open(path, threshold=0.6) as index:
+        build(SAMPLE_OPS[:4], index)
+    older = snapshot_of(path).read_bytes()
+    with RougeIndex.open(path, threshold=0.6) as index:
+        build(SAMPLE_OPS[4:], index)
+    snapshot_of(path).write_bytes(older)
+    memory = RougeIndex(0.6)
+    build(SAMPLE_OPS, memory)
+    with RougeIndex.open(path, threshold=0.6) as index:
+        assert (index.stats.loaded, index.stats.replayed, index.stats.tokenized) == (4, 3, 0)
+        assert index.ids() == memory.ids()
+        assert decisions(index) == decisions(memory)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[:-10],  # cut short
+        lambda raw: raw[:20] + bytes([raw[20] ^ 1]) + raw[21:],  # a flipped bit
+        lambda raw: b"",
+    ],
+)
+def test_a_damaged_snapshot_is_not_used_and_the_log_gives_the_same_index(tmp_path, damage):
+    path = tmp_path / "index.log"
+    with RougeIndex.open(path, threshold=0.6) as index:
+        build(SAMPLE_OPS, index)
+        expected = decisions(index)
+    snapshot_of(path).write_bytes(damage(snapshot_of(path).read_bytes()))
+    with RougeIndex.open(path, threshold=0.6) as index:
+        assert index.stats.replayed == len(SAMPLE_OPS)
+        assert decisions(index) == expected
 
 
 def test_a_resumed_run_extends_the_index_and_may_change_the_threshold(tmp_path):
@@ -415,6 +454,7 @@ def test_a_corrupt_record_before_good_ones_is_an_error_naming_the_line(tmp_path)
     path = tmp_path / "index.log"
     with RougeIndex.open(path) as index:
         build(SAMPLE_OPS, index)
+    snapshot_of(path).unlink()  # else the snapshot covers the damaged line
     lines = path.read_bytes().split(b"\n")
     lines[2] = lines[2].replace(b"longest", b"longezt")  # checksum no longer matches
     path.write_bytes(b"\n".join(lines))
@@ -486,5 +526,6 @@ def test_kill_9_loses_no_add_that_returned(tmp_path):
     proc.wait()
     with RougeIndex.open(path) as index:
         ids = sorted(index.ids())
+        assert index.stats.tokenized == 0
     assert ids[: returned + 1] == [f"d{i:06d}" for i in range(returned + 1)]
     assert ids == [f"d{i:06d}" for i in range(len(ids))]  # a prefix of the adds, no holes
