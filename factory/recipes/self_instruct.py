@@ -37,7 +37,7 @@ from factory.sources.llm import LLMSource, LLMSourceOptions, problem_example
 from factory.spec import Spec
 
 RECIPE = "self_instruct"
-INDEX_FILE = "rouge_index"
+INDEX_FILE = "rouge_index.log"
 OPTIONS_META = "self_instruct_options"
 
 # Tasks a text-only model cannot do or be checked on (the paper's list, in our words).

@@ -15,6 +15,7 @@ import time
 import pytest
 from rouge_score import rouge_scorer
 
+from factory.filters.rouge_index import RougeIndex
 from factory.llm.cache import ResponseCache
 from factory.testing.anthropic_server import AnthropicTestServer, last_user_text
 from tests.recipes.recipe_llm import (
@@ -120,7 +121,10 @@ def test_pool_grows_only_by_verified_problems_and_every_drop_has_a_reason(tmp_pa
     # The per-round report adds up.
     rounds = recipe["rounds"]
     assert sum(e["verified"] for e in rounds) == recipe["generated_in_pool"]
-    assert (out / "rouge_index").exists()
+    # The persisted index holds exactly the pool, and reopens without tokenizing anything.
+    with RougeIndex.open(out / "rouge_index.log") as index:
+        assert len(index) == recipe["pool_size"]
+        assert index.stats.tokenized == 0
 
 
 def test_a_larger_target_extends_the_pool_and_pays_only_for_new_rounds(tmp_path, seeds):
