@@ -10,6 +10,9 @@ with stdin/stdout/stderr pipes and the report pipe on fd 3, read the pipes with 
 every process of the job at the deadline, then kill whatever it left (kill(-1, SIGKILL)),
 reap the zombies and wipe /work, /tmp, /dev/shm, /dev/mqueue and SysV IPC objects.
 
+A plain `python3 SCRIPT [ARGS]` job is forked from a zygote (see `zygote_main`) instead of
+exec'ing python3, which saves the interpreter's start-up, most of a small job's cost.
+
 Why PID 1 and no handlers: the kernel drops every signal sent to a namespace's init from inside
 that namespace unless init installed a handler for it, so the child (same uid) cannot kill or
 stop the runner. PR_SET_DUMPABLE=0 keeps it from ptracing the runner or opening /proc/1/fd.
@@ -17,10 +20,14 @@ stop the runner. PR_SET_DUMPABLE=0 keeps it from ptracing the runner or opening 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import ctypes
 import errno
 import fcntl
+import gc
+import importlib
+import io
 import json
 import os
 import resource
@@ -30,6 +37,7 @@ import socket
 import sys
 import time
 import traceback
+import types
 
 PROTOCOL = 1
 WORK_ROOT = "/work"
@@ -102,30 +110,35 @@ def _write_files(files: dict[str, str], workdir: str) -> None:
             f.write(text)
 
 
-def _exec_child(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None:
-    """In the forked child: set up fds, session, rlimits, then exec. Never returns."""
+def _enter_job(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None:
+    """In a forked child: fds 0-3, a new session, the job dir, rlimits, the OOM score."""
+    os.setsid()
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]  # no clash with 0..3
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(REPORT_FD + 1, 65536)
+    os.chdir(workdir)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    mem = int(job["memory_mb"]) * 1024 * 1024
+    cpu = int(job["timeout_s"]) + 2
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, FSIZE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
-        os.setsid()
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]  # no clash with 0..3
-        for target, fd in enumerate(high):
-            os.dup2(fd, target)
-        os.closerange(REPORT_FD + 1, 65536)
-        os.chdir(workdir)
-        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
-            signal.signal(sig, signal.SIG_DFL)
-        mem = int(job["memory_mb"]) * 1024 * 1024
-        cpu = int(job["timeout_s"]) + 2
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, FSIZE_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        try:
-            # Make the OOM killer pick the job, never the runner.
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
-        except OSError:
-            pass
-        os.umask(0o077)
+        # Make the OOM killer pick the job, never the runner.
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+    os.umask(0o077)
+
+
+def _exec_child(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None:
+    """In the forked child: set up the job, then exec its argv. Never returns."""
+    try:
+        _enter_job(job, workdir, fds)
         argv = [str(a) for a in job["argv"]]
         os.execvpe(argv[0], argv, _child_env(job, workdir))
     except BaseException as exc:
@@ -135,11 +148,249 @@ def _exec_child(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None
             os._exit(127)
 
 
+def zygote_eligible(job: dict) -> bool:
+    """A plain `python3 SCRIPT [ARGS]` job, which the zygote runs without starting python3."""
+    argv = [str(a) for a in job.get("argv") or []]
+    env = job.get("env") or {}
+    return (
+        len(argv) >= 2
+        and argv[0] == "python3"
+        and not argv[1].startswith("-")
+        and not any(key.startswith("PYTHON") for key in env)
+    )
+
+
+def _python_child(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None:
+    """In a fork of the zygote: run `python3 SCRIPT ARGS` in this interpreter; exits.
+
+    What a fresh ``python3`` would set up from the job's environment is set up here:
+    the script's directory first on sys.path, unbuffered UTF-8 stdio, no bytecode
+    writing, Python's own signal dispositions, then exit as the interpreter would.
+    """
+    try:
+        _enter_job(job, workdir, fds)
+        argv = [str(a) for a in job["argv"]]
+        os.environ.clear()
+        os.environ.update(_child_env(job, workdir))
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        sys.dont_write_bytecode = True
+        script = os.path.abspath(argv[1])
+        sys.argv = argv[1:]
+        sys.path.insert(0, os.path.dirname(script))
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8"
+        )
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+            io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
+        )
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+            io.FileIO(2, "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            write_through=True,
+        )
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            os.write(2, f"sandbox: cannot start {job.get('argv')!r}: {exc}\n".encode())
+        os._exit(127)
+    # As `python3 SCRIPT` does: the script's code runs as module __main__, and what it
+    # raises (SystemExit, an error, KeyboardInterrupt) ends the interpreter the usual way,
+    # with the usual shutdown (threads joined, atexit, every open file flushed).
+    main = types.ModuleType("__main__")
+    main.__file__ = script
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    try:
+        with io.open_code(script) as f:
+            source = f.read()
+    except OSError as exc:
+        print(f"python3: can't open file {script!r}: [Errno {exc.errno}] {exc.strerror}",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
+    try:
+        exec(compile(source, script, "exec"), main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        # Reported from the script's own frames, as the interpreter would (not from ours).
+        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+        if isinstance(exc, KeyboardInterrupt):  # CPython dies of the SIGINT itself
+            sys.stderr.flush()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        sys.exit(1)
+    sys.exit(0)
+
+
+PRELOADED = (
+    "collections", "contextlib", "decimal", "fractions", "functools", "itertools",
+    "json", "math", "pathlib", "re",
+)  # fmt: skip
+
+
+def zygote_main(sock_fd: int) -> int:
+    """The zygote: an interpreter started before any job, forking one child per job.
+
+    It never runs job code itself and never sees a job's files, input or output: only
+    argv, env and limits arrive, with the job's four fds. Non-dumpable, so a job (same
+    uid) cannot trace it or read its memory; a job can kill or stop it, which costs that
+    job nothing (the runner reaps the orphan) and the next job a fresh zygote.
+    """
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Imported once here instead of in every job: what factory's harnesses (and most
+    # solutions) import anyway. A job gets them as a
+    # fresh interpreter would, unchanged; what it changes stays in its own fork.
+    for name in PRELOADED:
+        importlib.import_module(name)
+    gc.freeze()  # keep the collector from touching (and so copying) every page in each fork
+    sock = socket.socket(fileno=sock_fd)
+    sock.send(b'{"ready":true}')
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+        except OSError:
+            return 0
+        if not message:
+            return 0
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            _python_child(request["job"], request["workdir"], tuple(fds))
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+        _, status = os.waitpid(pid, 0)
+        sock.send(json.dumps({"status": status}).encode())
+
+
+class Zygote:
+    """The runner's handle on its zygote: start it fresh (exec), hand it jobs, restart it."""
+
+    START_S = 5.0
+    REPLY_S = 2.0
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.sock: socket.socket | None = None
+
+    def start(self) -> None:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                # Nothing of the runner's: not its protocol stream (fds 0-2), no other fd.
+                null = os.open(os.devnull, os.O_RDWR)
+                for target in (0, 1, 2):
+                    os.dup2(null, target)
+                if theirs.fileno() != REPORT_FD + 1:
+                    os.dup2(theirs.fileno(), REPORT_FD + 1)
+                os.set_inheritable(REPORT_FD + 1, True)  # dup2 onto itself keeps CLOEXEC
+                os.closerange(REPORT_FD + 2, 65536)
+                argv = ["python3", "-I", os.path.abspath(__file__), "--zygote", str(REPORT_FD + 1)]
+                os.execvpe(argv[0], argv, {"PATH": CHILD_PATH, "LANG": "C.UTF-8"})
+            finally:
+                os._exit(127)
+        theirs.close()
+        mine.settimeout(self.START_S)
+        try:
+            ready = mine.recv(64)
+        except OSError:
+            ready = b""
+        if ready != b'{"ready":true}':
+            mine.close()
+            self._kill(pid)
+            return
+        self.pid, self.sock = pid, mine
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    def alive(self) -> bool:
+        if self.pid is None:
+            return False
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self.pid
+        if pid == 0 and _state(self.pid) not in ("T", "t", "Z", None):
+            return True
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        if self.pid is not None:
+            self._kill(self.pid)
+        self.pid, self.sock = None, None
+
+    def spawn(self, job: dict, workdir: str, fds: tuple[int, int, int, int]) -> int | None:
+        """The pid of the job's child, or None when the zygote cannot (the caller execs)."""
+        if not self.alive():
+            return None
+        assert self.sock is not None
+        spec = {k: job[k] for k in ("argv", "env", "memory_mb", "timeout_s") if k in job}
+        try:
+            self.sock.settimeout(self.REPLY_S)
+            socket.send_fds(self.sock, [json.dumps({"job": spec, "workdir": workdir}).encode()],
+                            list(fds))
+            return int(json.loads(self.sock.recv(256))["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.stop()
+            return None
+
+    def status(self, timeout: float) -> int | None:
+        """The wait status of the last child, if the zygote reports it in time; a zygote
+        that is stopped (a job can SIGSTOP it) is killed at once, not waited for."""
+        deadline = time.monotonic() + timeout
+        while self.sock is not None and time.monotonic() < deadline:
+            try:
+                self.sock.settimeout(0.02)
+                return int(json.loads(self.sock.recv(256))["status"])
+            except TimeoutError:
+                if self.pid is None or _state(self.pid) in ("T", "t", "Z", None):
+                    break
+            except (OSError, ValueError, KeyError, TypeError):
+                break
+        self.stop()
+        return None
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter of ``pid`` (R, S, T, Z, ...), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def _kill_all() -> None:
-    """SIGKILL every process but ourselves (kill(-1) skips init and the caller)."""
+    """SIGKILL every process but ourselves and a healthy zygote (kill(-1) skips init)."""
+    spare = ZYGOTE.pid
+    if spare is not None and _state(spare) in ("T", "t", "Z", None):
+        ZYGOTE.stop()  # stopped by a job (or gone): it cannot reap, so it goes too
+        spare = None
     for _ in range(1000):
         try:
-            os.kill(-1, signal.SIGKILL)
+            if spare is None:
+                os.kill(-1, signal.SIGKILL)
+                continue
+            victims = [p for p in _other_processes() if _state(p) not in ("Z", None)]
+            if not victims:
+                return
+            for victim in victims:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             return
         except PermissionError:
@@ -154,6 +405,8 @@ def _reap_all(deadline: float) -> bool:
         except ChildProcessError:
             return True
         if pid == 0:
+            if not _other_processes():
+                return True  # only the zygote is left, and it stays
             if time.monotonic() > deadline:
                 return False
             _kill_all()
@@ -175,8 +428,9 @@ def _reap_orphans(main_pid: int) -> int | None:
 
 
 def _other_processes() -> list[int]:
-    me = os.getpid()
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
+    """Every process but the runner and its zygote (zombies included)."""
+    spare = {os.getpid(), ZYGOTE.pid}
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spare]
 
 
 def _wipe(directory: str) -> None:
@@ -248,6 +502,28 @@ def _cleanup() -> str | None:
     return None
 
 
+def _wait_main(pid: int, via_zygote: bool) -> int:
+    """The wait status of the job's main process once it has exited (or is being killed).
+
+    A zygote's child is reported by the zygote; if the job killed or stopped its zygote,
+    the child was reparented to us (init) and is reaped here instead.
+    """
+    if not via_zygote:
+        return os.waitpid(pid, 0)[1]
+    status = ZYGOTE.status(REAP_GRACE_S)
+    if status is not None:
+        return status
+    deadline = time.monotonic() + REAP_GRACE_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            reaped, status = os.waitpid(pid, os.WNOHANG)
+            if reaped == pid:
+                return status
+        _kill_all()
+        time.sleep(0.002)
+    return signal.SIGKILL  # it never came back: reported as killed, and the runner doubts
+
+
 class _Capture:
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -296,10 +572,14 @@ def run_job(job: dict) -> dict:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     rep_r, rep_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        _exec_child(job, JOB_DIR, (in_r, out_w, err_w, rep_w))
-    for fd in (in_r, out_w, err_w, rep_w):
+    fds = (in_r, out_w, err_w, rep_w)
+    pid = ZYGOTE.spawn(job, JOB_DIR, fds) if zygote_eligible(job) else None
+    via_zygote = pid is not None
+    if pid is None:
+        pid = os.fork()
+        if pid == 0:
+            _exec_child(job, JOB_DIR, fds)
+    for fd in fds:
         os.close(fd)
 
     deadline = started + timeout
@@ -330,7 +610,7 @@ def run_job(job: dict) -> dict:
             fd = key.fd
             if fd == pidfd:
                 if status is None:
-                    _, status = os.waitpid(pid, 0)
+                    status = _wait_main(pid, via_zygote)
             elif fd == in_w:
                 try:
                     n = os.write(in_w, stdin_data[:CHUNK])
@@ -350,7 +630,7 @@ def run_job(job: dict) -> dict:
         os.killpg(pid, signal.SIGKILL)
     _kill_all()
     if status is None:
-        _, status = os.waitpid(pid, 0)
+        status = _wait_main(pid, via_zygote)
     if not _reap_all(time.monotonic() + REAP_GRACE_S):
         doubt = f"processes survive the kill: {_other_processes()}"
     # Every writer is dead now: drain what is buffered until EOF.
@@ -409,6 +689,7 @@ def _read_into(sel, fd: int, capture: _Capture) -> bool:
 
 
 _SCRATCH_MODES: dict[str, int] = {}
+ZYGOTE = Zygote()
 
 
 def main() -> int:
@@ -418,6 +699,9 @@ def main() -> int:
     for directory in SCRATCH_DIRS:
         with contextlib.suppress(OSError):
             _SCRATCH_MODES[directory] = os.stat(directory).st_mode & 0o7777
+    once = "--once" in sys.argv
+    if not once:  # one job gains nothing from a zygote (it would start python3 once more)
+        ZYGOTE.start()
     inp = os.fdopen(0, "rb", buffering=0)
     out = os.fdopen(1, "wb")
     _send(
@@ -432,7 +716,6 @@ def main() -> int:
         },
     )
     reader = _LineReader(inp)
-    once = "--once" in sys.argv
     while True:
         line = reader.readline()
         if line is None:
@@ -458,6 +741,8 @@ def main() -> int:
                 _cleanup()
             if once:
                 return 0
+            if not ZYGOTE.alive():  # a job killed or stopped it: a fresh one for the next
+                ZYGOTE.start()
         else:
             _send(out, {"ok": False, "error": f"unknown op {op!r}"})
 
@@ -483,4 +768,6 @@ class _LineReader:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--zygote"]:
+        sys.exit(zygote_main(int(sys.argv[2])))
     sys.exit(main())

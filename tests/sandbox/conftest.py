@@ -35,10 +35,12 @@ CLEAN_CHECK = py(
     time.sleep(0.3)  # overlap, so each container of the pool gets one
     me = os.getpid()
     procs = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me)
+    cmdlines = {p: open(f"/proc/{p}/cmdline", "rb").read().split(b"\\0") for p in procs}
+    zygotes = [p for p, cmd in cmdlines.items() if b"--zygote" in cmd]
     files = {d: sorted(os.listdir(d)) for d in ("/work", "/tmp", "/dev/shm", "/dev/mqueue")}
     files["job"] = sorted(os.listdir("."))
     shm = open("/proc/sysvipc/shm").read().splitlines()[1:]
-    print(json.dumps({"procs": procs, "files": files, "shm": shm}))
+    print(json.dumps({"procs": procs, "zygotes": zygotes, "files": files, "shm": shm}))
     """
 )
 
@@ -50,7 +52,9 @@ def assert_healthy(pool: SandboxPool) -> None:
     for result in pool.run_many([CLEAN_CHECK] * pool.size):
         assert result.exit_code == 0, result.stderr
         state = json.loads(result.stdout)
-        assert state["procs"] == [1], state  # only the runner (PID 1) besides us
+        # Only the runner (PID 1) and its zygote besides us: nothing of earlier jobs.
+        assert len(state["zygotes"]) <= 1, state
+        assert state["procs"] == sorted([1, *state["zygotes"]]), state
         assert state["files"] == {
             "/work": ["job"],
             "/tmp": [],
