@@ -6,6 +6,7 @@ resume`, `stats` and `publish` work on it as on a `factory generate` run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,17 +21,21 @@ from factory.run.layout import RunLayout
 UNCAPPED = 10**9
 
 
-def _prepared_run(
-    spec: Any,
-    *,
-    out: Path,
-    resume: bool,
-    llm: str,
-    record: Path | None,
-    max_usd: float | None,
-    max_tokens: int | None,
-    concurrency: int,
-) -> tuple[Any, Any]:
+@dataclass(frozen=True)
+class RunArgs:
+    """How a recipe's run is driven: the flags every recipe command shares."""
+
+    out: Path
+    resume: bool = False
+    llm: str = "anthropic"
+    record: Path | None = None
+    max_usd: float | None = None
+    max_tokens: int | None = None
+    concurrency: int = 8
+    mode: str = "live"
+
+
+def _prepared_run(spec: Any, args: RunArgs) -> tuple[Any, Any]:
     """The run a recipe drives, and its client; math references need a majority of solves
     when the spec sets no consensus of its own."""
     from factory.llm.pricing import PriceTable
@@ -44,14 +49,14 @@ def _prepared_run(
         consensus = Consensus(k=n // 2 + 1, n=n)
     prices = PriceTable()
     config = RunConfig(
-        out=out,
+        out=args.out,
         n_problems=UNCAPPED,
-        resume=resume,
-        max_usd=max_usd,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
+        resume=args.resume,
+        max_usd=args.max_usd,
+        max_tokens=args.max_tokens,
+        concurrency=args.concurrency,
     )
-    client = open_client(spec, llm, record, RunLayout(out), False, prices)
+    client = open_client(spec, args.llm, args.record, RunLayout(args.out), False, prices)
     return Run(spec, config, client, prices=prices, consensus=consensus), client
 
 
@@ -59,15 +64,8 @@ def self_instruct_command(
     spec_path: Path,
     *,
     seeds: Path | None,
-    out: Path,
-    resume: bool,
-    llm: str,
-    record: Path | None,
-    max_usd: float | None,
-    max_tokens: int | None,
-    concurrency: int,
     options: dict[str, Any],
-    mode: str,
+    args: RunArgs,
 ) -> int:
     """Grow a verified problem pool from seeds; returns the exit code."""
     from factory.recipes.inputs import read_problem_file, shipped_seeds, spec_seed_problems
@@ -79,42 +77,25 @@ def self_instruct_command(
         seeds = shipped_seeds(spec)
     seed_problems = read_problem_file(seeds, spec.domain) if seeds else spec_seed_problems(spec)
     feed = SelfInstruct(spec, seed_problems, SelfInstructOptions(**options))
-    run, client = _prepared_run(
-        spec,
-        out=out,
-        resume=resume,
-        llm=llm,
-        record=record,
-        max_usd=max_usd,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
+    run, client = _prepared_run(spec, args)
     meta = {
         "command": "self-instruct",
         "spec_path": str(spec_path.resolve()),
         "seeds": str(seeds.resolve()) if seeds else None,
         "options": options,
-        "llm": llm,
+        "llm": args.llm,
     }
-    return execute(
-        run, client, meta, mode=mode, llm=llm, feed=feed, shown_total=feed.options.target
-    )
+    target = feed.options.target
+    return execute(run, client, meta, mode=args.mode, llm=args.llm, feed=feed, shown_total=target)
 
 
 def evolve_command(
     source: Path,
     *,
     spec_path: Path | None,
-    out: Path,
-    resume: bool,
-    llm: str,
-    record: Path | None,
-    max_usd: float | None,
-    max_tokens: int | None,
-    concurrency: int,
     options: dict[str, Any],
+    args: RunArgs,
     limit: int | None,
-    mode: str,
 ) -> int:
     """Evolve verified problems (a run directory or a problem file); returns the exit code."""
     from factory.recipes.evol_instruct import EvolInstruct, EvolveOptions
@@ -129,51 +110,38 @@ def evolve_command(
         raise FactoryError(f"{source} is a problem file: pass --spec (it names the models)")
     inputs = read_problems(source, spec.domain)[:limit]
     feed = EvolInstruct(spec, inputs, EvolveOptions(**options))
-    run, client = _prepared_run(
-        spec,
-        out=out,
-        resume=resume,
-        llm=llm,
-        record=record,
-        max_usd=max_usd,
-        max_tokens=max_tokens,
-        concurrency=concurrency,
-    )
+    run, client = _prepared_run(spec, args)
     meta = {
         "command": "evolve",
         "source": str(source.resolve()),
         "spec_path": str(spec_path.resolve()) if spec_path else None,
         "options": options,
         "limit": limit,
-        "llm": llm,
+        "llm": args.llm,
     }
-    return execute(run, client, meta, mode=mode, llm=llm, feed=feed, shown_total=len(inputs))
+    return execute(
+        run, client, meta, mode=args.mode, llm=args.llm, feed=feed, shown_total=len(inputs)
+    )
 
 
 def resume_recipe(run_dir: Path, meta: dict[str, Any], *, llm: str | None, mode: str) -> int:
     """Continue a recipe run from what its invocation.json remembers."""
-    common = {
-        "out": run_dir,
-        "resume": True,
-        "llm": llm or meta["llm"],
-        "record": None,
-        "max_usd": None,
-        "max_tokens": None,
-        "concurrency": 8,
-        "options": meta["options"],
-        "mode": mode,
-    }
+    args = RunArgs(out=run_dir, resume=True, llm=llm or meta["llm"], mode=mode)
     if meta["command"] == "self-instruct":
         seeds = meta.get("seeds")
         return self_instruct_command(
-            Path(meta["spec_path"]), seeds=Path(seeds) if seeds else None, **common
+            Path(meta["spec_path"]),
+            seeds=Path(seeds) if seeds else None,
+            options=meta["options"],
+            args=args,
         )
     spec_path = meta.get("spec_path")
     return evolve_command(
         Path(meta["source"]),
         spec_path=Path(spec_path) if spec_path else None,
+        options=meta["options"],
         limit=meta.get("limit"),
-        **common,
+        args=args,
     )
 
 
@@ -253,15 +221,17 @@ def register(app: typer.Typer) -> None:
             lambda: self_instruct_command(
                 spec,
                 seeds=seeds,
-                out=out,
-                resume=resume,
-                llm=llm,
-                record=record,
-                max_usd=max_usd,
-                max_tokens=max_tokens,
-                concurrency=concurrency,
                 options=options,
-                mode=_mode(quiet, json_logs),
+                args=RunArgs(
+                    out,
+                    resume,
+                    llm,
+                    record,
+                    max_usd,
+                    max_tokens,
+                    concurrency,
+                    _mode(quiet, json_logs),
+                ),
             )
         )
 
@@ -305,15 +275,17 @@ def register(app: typer.Typer) -> None:
             lambda: evolve_command(
                 source,
                 spec_path=spec,
-                out=out,
-                resume=resume,
-                llm=llm,
-                record=record,
-                max_usd=max_usd,
-                max_tokens=max_tokens,
-                concurrency=concurrency,
                 options=options,
                 limit=limit,
-                mode=_mode(quiet, json_logs),
+                args=RunArgs(
+                    out,
+                    resume,
+                    llm,
+                    record,
+                    max_usd,
+                    max_tokens,
+                    concurrency,
+                    _mode(quiet, json_logs),
+                ),
             )
         )

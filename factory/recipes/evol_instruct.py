@@ -29,7 +29,7 @@ from factory.llm.types import LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.recipes.rounds import outcomes, recipe_of, recipe_problems
 from factory.run.engine import Run
-from factory.sources.llm import LLMSource, LLMSourceOptions, format_instructions, problem_example
+from factory.sources.llm import LLMSource, format_instructions, problem_example
 from factory.spec import Spec
 
 RECIPE = "evol_instruct"
@@ -157,17 +157,12 @@ class EvolInstruct:
                 f"input problem {wrong[0].id} is {wrong[0].domain!r}, the spec "
                 f"{spec.name!r} is {spec.domain!r}"
             )
-        llm_options = (
-            spec.source.options
-            if isinstance(spec.source.options, LLMSourceOptions)
-            else LLMSourceOptions()
-        )
         self.spec = spec
         self.role = role
         self.inputs = inputs
         self.options = options
-        self.source = LLMSource(llm_options, spec.source_context())
-        self.code_style = llm_options.code_style
+        self.source = LLMSource.for_spec(spec)
+        self.code_style = self.source.options.code_style
 
     # ---- population
 

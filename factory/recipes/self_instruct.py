@@ -33,7 +33,7 @@ from factory.llm.types import LLMResponse
 from factory.problem import Problem
 from factory.recipes.rounds import outcomes, recipe_problems
 from factory.run.engine import Run
-from factory.sources.llm import LLMSource, LLMSourceOptions, problem_example
+from factory.sources.llm import LLMSource, problem_example
 from factory.spec import Spec
 
 RECIPE = "self_instruct"
@@ -106,15 +106,11 @@ class SelfInstruct:
             )
         if not seeds:
             raise FactoryError("self-instruct needs at least one seed problem")
-        llm_options = (
-            spec.source.options
-            if isinstance(spec.source.options, LLMSourceOptions)
-            else LLMSourceOptions()
-        )
         self.spec = spec
         self.seeds = seeds
         self.options = options
-        self.source = LLMSource(llm_options, spec.source_context())
+        self.source = LLMSource.for_spec(spec)
+        llm_options = self.source.options
         self.per_request = options.problems_per_request or llm_options.problems_per_request
         self.topics = list(llm_options.topics)
         self.difficulties = list(llm_options.difficulties)

@@ -121,6 +121,15 @@ class LLMSource:
         self.options = options
         self.context = context
 
+    @classmethod
+    def for_spec(cls, spec: Spec) -> LLMSource:
+        """The spec's own llm source, or one with default options for a spec of another
+        kind (recipes write problems in the llm source's format whatever the spec's source)."""
+        options = spec.source.options
+        if not isinstance(options, LLMSourceOptions):
+            options = LLMSourceOptions()
+        return cls(options, spec.source_context())
+
     # ---- step 1: requests
 
     def build_requests(self, spec: Spec, count: int, seed: int) -> list[LLMRequest]:
