@@ -26,7 +26,7 @@ from tests.recipes.recipe_llm import (
     self_instruct_responder,
     write_seeds,
 )
-from tests.run.scripted_llm import rows_of, run_cli
+from tests.run.scripted_llm import rows_of, run_cli, settled_count
 
 FILTER_REASONS = {"near_duplicate", "banned_keyword", "too_short", "invalid_format", "already_seen"}
 
@@ -176,7 +176,7 @@ def test_killed_run_resumes_to_the_same_pool_without_paying_twice(tmp_path, seed
         proc.wait()
         assert rounds >= 2
         completed = len(ResponseCache(killed / "llm_cache.sqlite"))
-        first_part = len(server.requests_to("/v1/messages")) - before
+        first_part = settled_count(server) - before
         resumed = _summary(run_cli("resume", str(killed), "--json-logs"))
         second_part = len(server.requests_to("/v1/messages")) - before - first_part
 

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from factory.testing.anthropic_server import last_user_text
@@ -75,6 +76,17 @@ def algebra_responder(wrong_reference_every: int = 3):
         return "no idea"
 
     return respond
+
+
+def settled_count(server, quiet_s: float = 0.5) -> int:
+    """Requests the server has recorded, once no new one has arrived for ``quiet_s``."""
+    count = len(server.requests_to("/v1/messages"))
+    while True:
+        time.sleep(quiet_s)
+        now = len(server.requests_to("/v1/messages"))
+        if now == count:
+            return count
+        count = now
 
 
 def run_cli(
