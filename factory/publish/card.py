@@ -161,6 +161,23 @@ def _metadata(run: RunData, stats: RunStats, counts: dict[str, dict[str, int]], 
     return meta
 
 
+def configs_section(
+    counts: dict[str, dict[str, int]], unit: str, options: CardOptions
+) -> list[str]:
+    """The card's "Configs and splits" section: counts per config and split, and how to load."""
+    lines = ["## Configs and splits", ""]
+    lines += markdown_table(
+        ["config", "split", unit],
+        [[c, s, n] for c, splits in counts.items() for s, n in splits.items()],
+    )
+    load_from = options.repo_id or "path/to/this/directory"
+    first = next(iter(counts))
+    config_arg = "" if first == "default" else f', "{first}"'
+    lines += ["", "```python", "from datasets import load_dataset", ""]
+    lines += [f'ds = load_dataset("{load_from}"{config_arg})', "```", ""]
+    return lines
+
+
 def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     """A Markdown table, one line per row."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -234,18 +251,8 @@ def render_card(
         "",
         f"> {str(spec.get('description', '')).strip()}",
         "",
-        "## Configs and splits",
-        "",
     ]
-    lines += markdown_table(
-        ["config", "split", "rows"],
-        [[c, s, n] for c, splits in counts.items() for s, n in splits.items()],
-    )
-    load_from = options.repo_id or "path/to/this/directory"
-    first = next(iter(counts))
-    config_arg = "" if first == "default" else f', "{first}"'
-    lines += ["", "```python", "from datasets import load_dataset", ""]
-    lines += [f'ds = load_dataset("{load_from}"{config_arg})', "```", ""]
+    lines += configs_section(counts, "rows", options)
     if test_fraction > 0:
         lines += [
             f"The test split holds about {test_fraction:.0%} of the problems, chosen by a hash "

@@ -10,6 +10,7 @@ from factory.publish.card import (
     VERIFICATION_NOTES,
     CardOptions,
     config_entries,
+    configs_section,
     factory_block,
     front_matter,
     markdown_table,
@@ -110,18 +111,8 @@ def render_preference_card(
         "",
         f"> {str(run.spec.get('description', '')).strip()}",
         "",
-        "## Configs and splits",
-        "",
     ]
-    lines += markdown_table(
-        ["config", "split", "pairs"],
-        [[c, s, n] for c, splits in counts.items() for s, n in splits.items()],
-    )
-    load_from = options.repo_id or "path/to/this/directory"
-    first = next(iter(counts))
-    config_arg = "" if first == "default" else f', "{first}"'
-    lines += ["", "```python", "from datasets import load_dataset", ""]
-    lines += [f'ds = load_dataset("{load_from}"{config_arg})', "```", ""]
+    lines += configs_section(counts, "pairs", options)
     lines += [
         "The columns `prompt` (system, few-shot and user messages exactly as the solver saw "
         "them), `chosen` and `rejected` (one assistant message each) are TRL's conversational "
