@@ -18,7 +18,8 @@ from factory.run.layout import RunLayout
 KEY_ENV = "ANTHROPIC_API_KEY"
 
 
-def _client(
+def open_client(
+    spec: Any,
     llm: str,
     record: Path | None,
     layout: RunLayout,
@@ -26,7 +27,15 @@ def _client(
     prices: Any,
     batch_poll_s: float = 30.0,
 ) -> Any:
-    """The LLM client stack: provider (or replay), optional recorder, then the run's cache."""
+    """The LLM client stack: provider (or replay), optional recorder, then the run's cache;
+    after the checks that need no call (API key, sampling parameters)."""
+    if llm.startswith("anthropic"):
+        _check_anthropic_sampling(spec)
+    if llm == "anthropic" and not _has_key():
+        raise FactoryError(
+            f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
+            "(e.g. the quickstart's recorded responses)"
+        )
     from factory.llm.cache import CachedClient, ResponseCache
     from factory.llm.registry import make_client
     from factory.llm.replay import RecordingClient
@@ -240,26 +249,6 @@ def run_command(
         "batch_poll_s": batch_poll_s,
     }
     return execute(run, client, meta, mode=mode, llm=llm)
-
-
-def open_client(
-    spec: Any,
-    llm: str,
-    record: Path | None,
-    layout: RunLayout,
-    batch: bool,
-    prices: Any,
-    batch_poll_s: float = 30.0,
-) -> Any:
-    """The run's LLM client stack, after the checks that need no call (key, sampling)."""
-    if llm.startswith("anthropic"):
-        _check_anthropic_sampling(spec)
-    if llm == "anthropic" and not _has_key():
-        raise FactoryError(
-            f"no API key: set {KEY_ENV}, or run offline with --llm replay:FILE "
-            "(e.g. the quickstart's recorded responses)"
-        )
-    return _client(llm, record, layout, batch, prices, batch_poll_s)
 
 
 def execute(

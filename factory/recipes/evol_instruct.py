@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from factory.errors import FactoryError
 from factory.filters.rouge import rouge_tokens
-from factory.llm.errors import LLMError
 from factory.llm.types import LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.recipes.rounds import outcomes, recipe_of, recipe_problems
@@ -226,24 +225,16 @@ class EvolInstruct:
                     },
                 )
         planned = [(parent, *self._request(parent, round_)) for parent in parents]
-        responses = await asyncio.gather(
-            *(run.call(request, "generator") for _, _, request in planned),
-            return_exceptions=True,
-        )
+        responses = await run.call_all([request for _, _, request in planned], "generator")
         children: list[Problem] = []
-        for (parent, operator, _), response in zip(planned, responses, strict=True):
-            if isinstance(response, LLMError):
-                run.fail(f"LLM error: {response}")
-                return False
-            if isinstance(response, BaseException):
-                raise response
-            if response is None:  # a budget cap
-                return False
+        for (parent, operator, _), response in zip(planned, responses, strict=False):
             child = self._child(run, round_, parent, operator, response)
             if child is not None:
                 children.append(child)
             if run.stopping:
                 return False
+        if len(responses) < len(planned):
+            return False
         await run.process_many([c for c in children if run.store.problem_state(c.id) == "open"])
         if run.stopping:
             return False

@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factory.errors import FactoryError
 from factory.filters.rouge_index import RougeIndex
-from factory.llm.errors import LLMError
 from factory.llm.types import LLMResponse
 from factory.problem import Problem
 from factory.recipes.rounds import outcomes, recipe_problems
@@ -218,21 +217,14 @@ class SelfInstruct:
         requests = [
             self._request(round_, j, generated) for j in range(self.options.requests_per_round)
         ]
-        responses = await asyncio.gather(
-            *(run.call(r, "generator") for r in requests), return_exceptions=True
-        )
+        responses = await run.call_all(requests, "generator")
         survivors: list[Problem] = []
         for j, response in enumerate(responses):
-            if isinstance(response, LLMError):
-                run.fail(f"LLM error: {response}")
-                return None
-            if isinstance(response, BaseException):
-                raise response
-            if response is None:  # a budget cap
-                return None
             survivors.extend(self._filter(run, round_, j, response, earlier))
             if run.stopping:
                 return None
+        if len(responses) < len(requests):
+            return None
         await run.process_many([p for p in survivors if run.store.problem_state(p.id) == "open"])
         if run.stopping:
             return None  # the round is redone on resume; decided problems are not redone

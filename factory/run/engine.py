@@ -285,6 +285,25 @@ class Run:
         self.progress.spent_usd, self.progress.spent_tokens = spend.cost_usd, spend.tokens
         return response
 
+    async def call_all(self, requests: list[LLMRequest], role: str) -> list[LLMResponse]:
+        """Make ``requests`` concurrently; their responses in request order, up to the first
+        that did not come: a budget cap or an LLM error (which fails the run). A shorter list
+        means the run is stopping; the calls that did complete are cached for resume."""
+        results = await asyncio.gather(
+            *(self.call(r, role) for r in requests), return_exceptions=True
+        )
+        responses: list[LLMResponse] = []
+        for result in results:
+            if isinstance(result, LLMError):
+                self.fail(f"LLM error: {result}")
+                break
+            if isinstance(result, BaseException):
+                raise result
+            if result is None:  # a budget cap
+                break
+            responses.append(result)
+        return responses
+
     # -- producing problems ----------------------------------------------------------
     async def _produce(self, queue: asyncio.Queue[Problem | None]) -> None:
         for _, data in self.store.problems("open"):
@@ -323,20 +342,13 @@ class Run:
             if self.stopping or self.store.problem_count() >= self.n_problems:
                 return
             chunk = pending[start : start + window]
-            responses = await asyncio.gather(
-                *(self.call(req, "generator") for _, req in chunk), return_exceptions=True
-            )
+            responses = await self.call_all([req for _, req in chunk], "generator")
             # Problems are added in request order whatever order the calls finished in,
             # so a resumed run numbers them exactly as an uninterrupted one.
-            for (index, _), response in zip(chunk, responses, strict=True):
-                if isinstance(response, BaseException):
-                    if isinstance(response, LLMError):
-                        self.fail(f"LLM error: {response}")
-                        return
-                    raise response
-                if response is None:  # budget cap
-                    return
+            for (index, _), response in zip(chunk, responses, strict=False):
                 await self._accept_generated(source, index, response, queue)
+            if len(responses) < len(chunk):
+                return
 
     async def _accept_generated(
         self, source: Any, index: int, response: LLMResponse, queue: asyncio.Queue[Problem | None]
