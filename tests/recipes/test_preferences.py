@@ -52,7 +52,15 @@ from factory.recipes.preferences import (
 )
 from factory.testing.anthropic_server import AnthropicTestServer, last_user_text
 from tests.publish.fake_hub import TOKEN, FakeHub
-from tests.run.scripted_llm import GSM_DATA, GSM_SPEC, REPO, gsm_answers, gsm_responder, run_cli
+from tests.run.scripted_llm import (
+    GSM_DATA,
+    GSM_SPEC,
+    REPO,
+    gsm_answers,
+    gsm_responder,
+    run_cli,
+    sum_problems,
+)
 from verifiers import Reason, Verdict
 
 BAD_REFERENCE = "How many marbles are in a jar that holds the broken reference?"
@@ -164,13 +172,7 @@ def consensus_responder():
         text = last_user_text(body)
         m = re.search(r"Write (\d+) new", text)
         if m:
-            items = []
-            for _ in range(int(m.group(1))):
-                i = next(made)
-                a, b = 100 + 7 * i, 3 + i
-                ref = a + b + (1 if i % 3 == 0 else 0)
-                items.append({"statement": f"What is ${a} + {b}$?", "answer": str(ref)})
-            return "```json\n" + json.dumps(items) + "\n```"
+            return sum_problems(int(m.group(1)), made)
         m = re.search(r"What is \$(\d+) \+ (\d+)\$", text)
         if m:
             a, b = int(m.group(1)), int(m.group(2))

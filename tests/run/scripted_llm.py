@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from factory.testing.anthropic_server import last_user_text
@@ -55,6 +56,18 @@ def expected_gsm_rows(n: int, samples: int = 4) -> int:
 _counter = itertools.count()
 
 
+def sum_problems(count: int, numbers: Iterator[int], wrong_reference_every: int = 3) -> str:
+    """A generator's answer: ``count`` 'What is a + b?' problems as a JSON fence, the i-th
+    (i drawn from ``numbers``) with a wrong reference when i is a multiple of k."""
+    items = []
+    for _ in range(count):
+        i = next(numbers)
+        a, b = 100 + 7 * i, 3 + i
+        ref = a + b + (1 if i % wrong_reference_every == 0 else 0)
+        items.append({"statement": f"What is ${a} + {b}$?", "answer": str(ref)})
+    return "```json\n" + json.dumps(items) + "\n```"
+
+
 def algebra_responder(wrong_reference_every: int = 3):
     """Generator: JSON lists of 'What is a + b?' problems, every k-th with a wrong reference.
     Solver: the true sum."""
@@ -63,13 +76,7 @@ def algebra_responder(wrong_reference_every: int = 3):
         text = last_user_text(body)
         m = re.search(r"Write (\d+) new", text)
         if m:
-            items = []
-            for _ in range(int(m.group(1))):
-                i = next(_counter)
-                a, b = 100 + 7 * i, 3 + i
-                ref = a + b + (1 if i % wrong_reference_every == 0 else 0)
-                items.append({"statement": f"What is ${a} + {b}$?", "answer": str(ref)})
-            return "```json\n" + json.dumps(items) + "\n```"
+            return sum_problems(int(m.group(1)), _counter, wrong_reference_every)
         m = re.search(r"What is \$(\d+) \+ (\d+)\$", text)
         if m:
             return f"Adding, \\boxed{{{int(m.group(1)) + int(m.group(2))}}}"
