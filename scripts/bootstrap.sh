@@ -24,7 +24,9 @@ want=$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing factory and its dev tools into .venv"
   .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip
-  .venv/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+  # The CPU build of torch first, so the `rl` extra's torch requirement is already met.
+  .venv/bin/python -m pip install --disable-pip-version-check -q 'torch==2.13.0'
+  .venv/bin/python -m pip install --disable-pip-version-check -q -e '.[dev,rl]'
   echo "$want" > "$stamp"
 fi
 
