@@ -16,9 +16,11 @@ from sandbox.job import Job, JobResult
 from verifiers.verdict import Reason, Verdict
 
 OUTPUT_CAP = 2048
-PYTHON = ["python3", "-E", "-s", "-B"]
-"""How the child's Python starts: no PYTHON* env, no user site, no .pyc writes.
-(cwd, where the job files are, stays first on sys.path so the harness finds its files.)"""
+PYTHON = ["python3"]
+"""How a job's Python starts: a plain ``python3 SCRIPT``, which the sandbox forks from its
+clean zygote instead of starting an interpreter. The sandbox controls the environment (no
+PYTHON* variable of the host's, no bytecode writes); the script's directory, where the job
+files are, is first on sys.path so the harness finds its files."""
 
 
 @dataclass(frozen=True)
