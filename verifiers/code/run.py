@@ -54,13 +54,23 @@ def get_pool(pool: Any) -> Any:
         raise InfraFailure(f"the sandbox pool could not start: {exc}") from exc
 
 
-def make_job(files: dict[str, str], argv: list[str], opts: Options, stdin: str = "") -> Job:
+def make_job(
+    files: dict[str, str],
+    argv: list[str],
+    opts: Options,
+    stdin: str = "",
+    *,
+    report_channel: bool = True,
+) -> Job:
+    """A sandbox job under the check's limits; ``report_channel=False`` for programs that
+    report nothing (stdio): they get no fd 3 at all."""
     return Job(
         files=files,
         argv=argv,
         stdin=stdin,
         timeout_s=opts.timeout_s,
         memory_mb=opts.memory_mb,
+        report_channel=report_channel,
     )
 
 

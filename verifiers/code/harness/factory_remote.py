@@ -41,6 +41,7 @@ MAX_REPLY_BYTES = 64 * 1024 * 1024
 NEXT_BATCH = 10_000
 _MUTABLE = (list, dict, set, bytearray)
 _MAX_LOG = 3
+_MISSING = object()
 
 
 class CandidateGone(BaseException):
@@ -152,11 +153,13 @@ class Link:
             pass
 
     def _break(self, message: str, *, died: bool) -> None:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         self.broken = CandidateGone(message, died=died)
         self.stop()
         raise self.broken
 
     def _exchange(self, request: dict) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         if self.broken is not None:
             raise CandidateGone(fc._str(self.broken), died=self.broken.died)
         try:
@@ -172,6 +175,7 @@ class Link:
             self._break("the candidate sent a malformed answer", died=False)
 
     def ask(self, request: dict) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         """One request; the decoded value, or the candidate's exception raised here."""
         if not self.started:
             raise RuntimeError("the solution is not running yet")
@@ -191,6 +195,7 @@ class Link:
                                                          fc._str(tagged.get("type", "?"))[:80]))
 
     def call(self, remote: "Remote", args: tuple, kwargs: dict) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         request = {
             "op": "call",
             "t": remote._target,
@@ -325,29 +330,35 @@ class Remote:
         self._label = label
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         return self._link.call(self, args, kwargs)
 
     def __getattr__(self, name: str) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         if name[:1] == "_" or not self._link.started:
             raise AttributeError(name)
         return self._link.ask({"op": "attr", "t": self._target, "n": name})
 
     def __getitem__(self, key: object) -> object:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         return self._link.ask({"op": "item", "t": self._target, "key": _encode_arg(key)})
 
     def __len__(self) -> int:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         n = self._link.ask({"op": "len", "t": self._target})
         if fc._type(n) is not int or n < 0:
             raise TypeError("the solution's object reported an invalid length")
         return n
 
     def __iter__(self):
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         items = self._link.ask({"op": "list", "t": self._target})
         if fc._type(items) is not list:
             raise TypeError("the solution's object did not iterate")
         return fc._iter(items)
 
     def __str__(self) -> str:
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         text = self._link.ask({"op": "str", "t": self._target})
         if fc._type(text) is not str:
             raise TypeError("the solution's object did not give a string")
@@ -432,7 +443,11 @@ def _serve(req_fd: int, rep_fd: int) -> None:
     def resolve(target: dict) -> object:
         if "ref" in target:
             return objects[target["ref"]]
-        return _getattr(module, target["name"])
+        name = target["name"]
+        value = _getattr(module, name, _MISSING)
+        if value is _MISSING:
+            raise NameError(f"the solution does not define {name!r}")
+        return value
 
     def arg(obj: object) -> object:
         return fc.decode(obj, ref=lambda t: resolve({"ref": t["id"]} if t.get("id") is not None
