@@ -341,11 +341,13 @@ class Zygote:
         if not self.alive():
             return None
         assert self.sock is not None
-        spec = {k: job[k] for k in ("argv", "env", "memory_mb", "timeout_s") if k in job}
+        keys = ("argv", "env", "memory_mb", "timeout_s", "report_channel")
+        spec = {k: job[k] for k in keys if k in job}
         try:
             self.sock.settimeout(self.REPLY_S)
-            socket.send_fds(self.sock, [json.dumps({"job": spec, "workdir": workdir}).encode()],
-                            list(fds))
+            socket.send_fds(
+                self.sock, [json.dumps({"job": spec, "workdir": workdir}).encode()], list(fds)
+            )
             return int(json.loads(self.sock.recv(256))["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             self.stop()
@@ -460,7 +462,10 @@ def _wipe(directory: str) -> None:
 def _reset_metadata(directory: str) -> None:
     """Remove every extended attribute of a scratch dir (POSIX ACLs are xattrs: a default
     ACL would shape every later job's files) and reset its times, so nothing a job sets on
-    the dirs themselves reaches the next job."""
+    the dirs themselves reaches the next job. Dirs we do not own (root's /dev/shm) a job
+    cannot set either."""
+    if os.stat(directory).st_uid != os.getuid():
+        return
     try:
         names = os.listxattr(directory)
     except OSError as exc:

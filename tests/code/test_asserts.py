@@ -48,8 +48,10 @@ def test_free_names_are_what_the_tests_take_from_elsewhere():
     # abs, range: builtins (the judge's own); math: a module the tests rely on; helper and
     # my_func: the solution's. Names the tests bind (xs, i, check, candidate) are theirs.
     assert free_names(tree) == ["abs", "helper", "math", "my_func", "range"]
-    tree = ast.parse("import math as m\nfrom os import path\ntry:\n    pass\nexcept E as e:\n"
-                     "    pass\nassert [y for y in f(m)] == g(e)\n")
+    tree = ast.parse(
+        "import math as m\nfrom os import path\ntry:\n    pass\nexcept E as e:\n"
+        "    pass\nassert [y for y in f(m)] == g(e)\n"
+    )
     assert free_names(tree) == ["E", "f", "g"]
 
 
@@ -57,7 +59,10 @@ def test_solution_imports_are_read_not_run():
     src = "import numpy as np\nimport os.path\nfrom math import sqrt as s\nfrom . import x\n"
     src += "try:\n    import json\nexcept ImportError:\n    pass\n"
     assert solution_imports(src) == [
-        ("np", "numpy", None), ("os", "os", None), ("s", "math", "sqrt"), ("json", "json", None)
+        ("np", "numpy", None),
+        ("os", "os", None),
+        ("s", "math", "sqrt"),
+        ("json", "json", None),
     ]
     assert solution_imports("def (") == []
 

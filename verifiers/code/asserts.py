@@ -189,8 +189,6 @@ def plan_asserts(tests: str, *, entry_point: str | None) -> AssertPlan:
     return plan
 
 
-
-
 def free_names(tree: ast.Module) -> list[str]:
     """Names the test code reads but never binds: builtins, modules it relies on, and the
     solution's functions. The judge decides which is which (builtins and the standard
@@ -206,9 +204,7 @@ def free_names(tree: ast.Module) -> list[str]:
             bound.add(node.arg)
         elif isinstance(node, ast.alias):
             bound.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             bound.add(node.name)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             bound.update(node.names)

@@ -7,9 +7,8 @@ the solution's process and only plain values come back. The expected values, the
 the nonce and fd 3 never exist in the solution's process.
 """
 
-import factory_remote as remote
-
 import factory_common as fc
+import factory_remote as remote
 
 
 def _namespace(plan: dict, link: remote.Link) -> dict:
@@ -36,7 +35,8 @@ def _namespace(plan: dict, link: remote.Link) -> dict:
     if entry:
         ns.setdefault(entry, remote.by_name(link, entry))
     sys.modules["solution"] = remote.solution_module(
-        link, sorted(set(plan["solution_names"]) | ({entry} if entry else set())),
+        link,
+        sorted(set(plan["solution_names"]) | ({entry} if entry else set())),
         plan["solution_imports"],
     )
     return ns
@@ -78,7 +78,9 @@ def main() -> None:
                 link.stop()
                 fc.hard_exit(0)
             check_ns = dict(ns)
-            check_ns[plan["check_param"]] = remote.Remote(link, {"name": entry}, plan["check_param"])
+            check_ns[plan["check_param"]] = remote.Remote(
+                link, {"name": entry}, plan["check_param"]
+            )
         space = check_ns if scope == "check" else ns
         report.emit("start", step=step_id)
         link.log = []

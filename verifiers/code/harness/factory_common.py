@@ -68,6 +68,8 @@ def _loads(data: object) -> object:
     except _StopIteration:
         raise _ValueError("malformed JSON") from None
     return value
+
+
 _sorted = sorted
 
 
@@ -180,7 +182,10 @@ def _enc(v: object, depth: int, budget: _Budget, other=None) -> object:
     if t in _DICT_LIKE:
         return _tagged(
             "dict",
-            [[_enc(k, depth + 1, budget, other), _enc(x, depth + 1, budget, other)] for k, x in _dict.items(v)],
+            [
+                [_enc(k, depth + 1, budget, other), _enc(x, depth + 1, budget, other)]
+                for k, x in _dict.items(v)
+            ],
         )
     if t is _set or t is _frozenset:
         items = [_enc(x, depth + 1, budget, other) for x in (_set.copy(v) if t is _set else v)]
@@ -189,7 +194,9 @@ def _enc(v: object, depth: int, budget: _Budget, other=None) -> object:
     if t is _bytes:
         return _tagged("bytes", _bytes.hex(v))
     if t is _complex:
-        return _tagged("complex", [_enc(v.real, depth, budget, other), _enc(v.imag, depth, budget, other)])
+        return _tagged(
+            "complex", [_enc(v.real, depth, budget, other), _enc(v.imag, depth, budget, other)]
+        )
     if t is _range:
         return _tagged("range", [v.start, v.stop, v.step])
     if t is _fractions.Fraction:

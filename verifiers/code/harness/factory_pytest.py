@@ -9,11 +9,11 @@ pytest, the test code, the nonce or fd 3, so it cannot rewrite the tests, patch 
 forge a report.
 """
 
+import contextlib
 import os
 
-import factory_remote as remote
-
 import factory_common as fc
+import factory_remote as remote
 
 
 def main() -> None:
@@ -39,10 +39,8 @@ def main() -> None:
         def pytest_collection_finish(self, session):
             channel.emit("collected", ids=[item.nodeid for item in session.items])
             # Collected: the tests are in memory. Only now may the solution start.
-            try:
+            with contextlib.suppress(OSError):
                 os.remove(test_file)
-            except OSError:
-                pass
             channel.emit("import_start")
             try:
                 started = link.go()

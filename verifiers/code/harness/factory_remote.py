@@ -17,6 +17,7 @@ every answer is decoded into plain builtin values (nothing is run), so no ``__eq
 to the judge (kill it, stop it, flood the channel, lower its rlimits) ends as a failure.
 """
 
+import contextlib
 import os as _os
 import signal as _signal
 
@@ -147,10 +148,8 @@ class Link:
         return reply
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             _kill(self.pid, _SIGKILL)
-        except OSError:
-            pass
 
     def _break(self, message: str, *, died: bool) -> None:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
@@ -188,11 +187,17 @@ class Link:
             return self.decode(reply.get("v"))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                 MemoryError, OverflowError) as exc:  # fmt: skip
-            self._break(f"the candidate sent a malformed value: {fc._type(exc).__name__}", died=False)
+            self._break(
+                f"the candidate sent a malformed value: {fc._type(exc).__name__}", died=False
+            )
 
     def decode(self, obj: object) -> object:
-        return fc.decode(obj, ref=lambda tagged: Remote(self, {"ref": fc._int(tagged["id"])},
-                                                         fc._str(tagged.get("type", "?"))[:80]))
+        return fc.decode(
+            obj,
+            ref=lambda tagged: Remote(
+                self, {"ref": fc._int(tagged["id"])}, fc._str(tagged.get("type", "?"))[:80]
+            ),
+        )
 
     def call(self, remote: "Remote", args: tuple, kwargs: dict) -> object:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
@@ -217,7 +222,9 @@ class Link:
             value = self.decode(reply.get("v"))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                 MemoryError, OverflowError) as exc:  # fmt: skip
-            self._break(f"the candidate sent a malformed value: {fc._type(exc).__name__}", died=False)
+            self._break(
+                f"the candidate sent a malformed value: {fc._type(exc).__name__}", died=False
+            )
         entry[3] = value
         return value
 
@@ -291,27 +298,24 @@ def _exception(info: object) -> BaseException:
 
     Builtin exception types pass through by name (tests that expect a ValueError get one);
     StopIteration becomes RuntimeError, as PEP 479 does in generators, so a raised
-    StopIteration cannot silently end a loop of the test's.
+    StopIteration cannot silently end a loop of the test's. The candidate's type name is
+    kept as ``remote_type``.
     """
-    if not fc._isinstance(info, dict):
-        return CandidateError("the solution raised an exception")
+    info = info if fc._isinstance(info, dict) else {}
     name = fc._str(info.get("type", "?"))[:100]
     message = fc._str(info.get("message", ""))[:500]
     if name in _EXITS:
-        return CandidateExit(f"the solution raised {name}: {message}")
-    if name in ("StopIteration", "StopAsyncIteration"):
-        return RuntimeError(f"the solution raised {name}")
-    if name in _PASS_THROUGH:
+        exc: BaseException = CandidateExit(f"the solution raised {name}: {message}")
+    elif name in ("StopIteration", "StopAsyncIteration"):
+        exc = RuntimeError(f"the solution raised {name}")
+    elif name in _PASS_THROUGH and name not in ("UnicodeDecodeError", "UnicodeError"):
         import builtins
 
-        cls = builtins.__dict__[name]
-        if name in ("UnicodeDecodeError", "UnicodeError"):
-            return ValueError(message)
-        try:
-            return cls(message)
-        except BaseException:
-            return CandidateError(f"{name}: {message}")
-    return CandidateError(f"{name}: {message}")
+        exc = builtins.__dict__[name](message)
+    else:
+        exc = CandidateError(f"{name}: {message}")
+    exc.remote_type = name
+    return exc
 
 
 class Remote:
@@ -426,10 +430,8 @@ def solution_module(link: Link, names: list, imports: list, name: str = "solutio
 
 def _serve(req_fd: int, rep_fd: int) -> None:
     """In the forked candidate: wait for go, import the solution, answer calls. Never returns."""
-    try:
+    with contextlib.suppress(OSError):
         _os.close(fc._int(_os.environ.get("FACTORY_REPORT_FD", "3")))
-    except OSError:
-        pass
     send = _line_writer(rep_fd)
     reader = _LineReader(req_fd, 1 << 40)
     objects: list = []
@@ -450,8 +452,12 @@ def _serve(req_fd: int, rep_fd: int) -> None:
         return value
 
     def arg(obj: object) -> object:
-        return fc.decode(obj, ref=lambda t: resolve({"ref": t["id"]} if t.get("id") is not None
-                                                     else {"name": t["name"]}))
+        return fc.decode(
+            obj,
+            ref=lambda t: resolve(
+                {"ref": t["id"]} if t.get("id") is not None else {"name": t["name"]}
+            ),
+        )
 
     def encode(v: object) -> object:
         return fc.encode(v, other=remember)
