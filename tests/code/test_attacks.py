@@ -280,6 +280,18 @@ def test_objects_of_the_solution_are_observed_not_trusted(pool):
     assert_rejected(run(pool, liar, "s = Stack()\nassert s.pop() == 2\n", entry_point=None))
 
 
+def test_functions_the_tests_pass_run_in_the_judge(pool):
+    tests = (
+        "def check(candidate):\n"
+        "    assert candidate([3, 1, 2], key=lambda x: -x) == [3, 2, 1]\n"
+        "    assert candidate(['bb', 'a'], key=len) == ['a', 'bb']\n"
+    )
+    good = "def sort_by(xs, key):\n    return sorted(xs, key=key)\n"
+    assert run(pool, good, tests, entry_point="sort_by").passed
+    wrong = "def sort_by(xs, key):\n    return sorted(xs)\n"
+    assert_rejected(run(pool, wrong, tests, entry_point="sort_by"), Reason.TESTS_FAILED)
+
+
 # ---- 4. pytest style ------------------------------------------------------------------------
 
 PYTEST_TESTS = "from solution import add\n\ndef test_add():\n    assert add(2, 3) == 5\n"

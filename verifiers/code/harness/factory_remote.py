@@ -39,7 +39,7 @@ _read = _os.read
 _kill = _os.kill
 _SIGKILL = _signal.SIGKILL
 MAX_REPLY_BYTES = 64 * 1024 * 1024
-NEXT_BATCH = 10_000
+MAX_LISTED = 100_000
 _MUTABLE = (list, dict, set, bytearray)
 _MAX_LOG = 3
 _MISSING = object()
@@ -138,6 +138,7 @@ class Link:
         self.started = False
         self.broken: CandidateGone | None = None
         self.log: list = []
+        self.callbacks: list = []
 
     def go(self) -> dict:
         """Let the candidate import the solution; its report ({"ok": ...} or the error)."""
@@ -161,17 +162,38 @@ class Link:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
         if self.broken is not None:
             raise CandidateGone(fc._str(self.broken), died=self.broken.died)
+        message: object = request
+        while True:
+            try:
+                self._send(message)
+                line = self._reader.line()
+            except (OSError, ValueError) as exc:
+                self._break(f"the candidate's channel failed: {exc}", died=False)
+            if line is None:
+                self._break("the candidate process ended", died=True)
+            try:
+                reply = fc._loads(line)
+            except (ValueError, RecursionError, MemoryError):
+                self._break("the candidate sent a malformed answer", died=False)
+            if not (fc._isinstance(reply, dict) and "cb" in reply):
+                return reply
+            message = self._run_callback(reply)
+
+    def _run_callback(self, request: dict) -> dict:
+        """The solution calls a function the tests gave it: run it here, on plain values."""
         try:
-            self._send(request)
-            line = self._reader.line()
-        except (OSError, ValueError) as exc:
-            self._break(f"the candidate's channel failed: {exc}", died=False)
-        if line is None:
-            self._break("the candidate process ended", died=True)
+            fn = self.callbacks[fc._int(request["cb"])]
+            args = [self.decode(a) for a in request["a"]]
+            kwargs = {fc._str(k): self.decode(v) for k, v in fc._dict.items(request["k"])}
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
+                MemoryError, OverflowError):  # fmt: skip
+            self._break("the candidate sent a malformed callback", died=False)
         try:
-            return fc._loads(line)
-        except (ValueError, RecursionError, MemoryError):
-            self._break("the candidate sent a malformed answer", died=False)
+            return {"cbv": self.encode_arg(fn(*args, **kwargs))}
+        except CandidateGone:
+            raise
+        except Exception as exc:
+            return {"cbx": f"{fc._type(exc).__name__}: {exc}"[:300]}
 
     def ask(self, request: dict) -> object:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
@@ -204,8 +226,8 @@ class Link:
         request = {
             "op": "call",
             "t": remote._target,
-            "a": [_encode_arg(a) for a in args],
-            "k": {fc._str(k): _encode_arg(v) for k, v in fc._dict.items(kwargs)},
+            "a": [self.encode_arg(a) for a in args],
+            "k": {fc._str(k): self.encode_arg(v) for k, v in fc._dict.items(kwargs)},
         }
         entry = [remote._label, args, kwargs, None]
         if fc._len(self.log) < _MAX_LOG:
@@ -240,6 +262,24 @@ class Link:
                 MemoryError, OverflowError):  # fmt: skip
             self._break("the candidate sent a malformed update of an argument", died=False)
 
+    def encode_arg(self, value: object) -> object:
+        """Encode what the tests pass to the solution: plain data, the solution's own objects
+        (by reference) and the tests' functions (called back here when the solution calls
+        them); anything else cannot cross."""
+
+        def other(v: object) -> object:
+            if fc._type(v) is Remote:
+                return {"$t": "ref", "id": v._target.get("ref"), "name": v._target.get("name")}
+            if callable(v):
+                self.callbacks.append(v)
+                return {"$t": "ref", "cb": fc._len(self.callbacks) - 1}
+            raise TypeError(
+                f"cannot pass a {fc._type(v).__name__} to the solution: only plain data, "
+                "functions and the solution's own objects cross to its process"
+            )
+
+        return fc.encode(value, other=other)
+
     def describe_calls(self) -> str:
         """The first calls of the current step and what they returned, for messages."""
         parts = []
@@ -268,18 +308,6 @@ def _update_in_place(old: object, new: object) -> None:
     elif t is dict or t is set:
         old.clear()
         old.update(new)
-
-
-def _encode_arg(value: object) -> object:
-    def ref(v: object) -> object:
-        if fc._type(v) is Remote:
-            return {"$t": "ref", "id": v._target.get("ref"), "name": v._target.get("name")}
-        raise TypeError(
-            f"cannot pass a {fc._type(v).__name__} to the solution: only plain data and the "
-            "solution's own objects cross to its process"
-        )
-
-    return fc.encode(value, other=ref)
 
 
 _PASS_THROUGH = frozenset({
@@ -345,7 +373,7 @@ class Remote:
 
     def __getitem__(self, key: object) -> object:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
-        return self._link.ask({"op": "item", "t": self._target, "key": _encode_arg(key)})
+        return self._link.ask({"op": "item", "t": self._target, "key": self._link.encode_arg(key)})
 
     def __len__(self) -> int:
         __tracebackhide__ = True  # pytest shows the test's frames, not ours
@@ -435,7 +463,7 @@ def _serve(req_fd: int, rep_fd: int) -> None:
     send = _line_writer(rep_fd)
     reader = _LineReader(req_fd, 1 << 40)
     objects: list = []
-    module = None
+    state: dict = {"module": None}
 
     def remember(v: object) -> dict:
         objects.append(v)
@@ -446,18 +474,37 @@ def _serve(req_fd: int, rep_fd: int) -> None:
         if "ref" in target:
             return objects[target["ref"]]
         name = target["name"]
-        value = _getattr(module, name, _MISSING)
+        value = _getattr(state["module"], name, _MISSING)
         if value is _MISSING:
             raise NameError(f"the solution does not define {name!r}")
         return value
 
+    def callback(number: int):
+        """A function of the tests' (a key, a predicate): calling it asks the judge."""
+
+        def call_the_judge(*args: object, **kwargs: object) -> object:
+            send({"cb": number, "a": [encode(a) for a in args],
+                  "k": {fc._str(k): encode(v) for k, v in kwargs.items()}})  # fmt: skip
+            while True:  # the judge answers, or calls us again first (nested)
+                line = reader.line()
+                if line is None:
+                    _os._exit(0)
+                message = fc._loads(line)
+                if "cbv" in message:
+                    return arg(message["cbv"])
+                if "cbx" in message:
+                    raise RuntimeError(f"the tests' function raised {message['cbx']}")
+                send(handle(message))
+
+        return call_the_judge
+
     def arg(obj: object) -> object:
-        return fc.decode(
-            obj,
-            ref=lambda t: resolve(
-                {"ref": t["id"]} if t.get("id") is not None else {"name": t["name"]}
-            ),
-        )
+        def ref(t: dict) -> object:
+            if t.get("cb") is not None:
+                return callback(t["cb"])
+            return resolve({"ref": t["id"]} if t.get("id") is not None else {"name": t["name"]})
+
+        return fc.decode(obj, ref=ref)
 
     def encode(v: object) -> object:
         return fc.encode(v, other=remember)
@@ -465,29 +512,11 @@ def _serve(req_fd: int, rep_fd: int) -> None:
     def described(exc: BaseException) -> dict:
         return {"x": fc.describe_exception(exc)}
 
-    while True:
-        line = reader.line()
-        if line is None:
-            _os._exit(0)
-        request = fc._loads(line)
+    def handle(request: dict) -> dict:
         op = request["op"]
-        if op == "go":
-            try:
-                module = fc.import_solution()
-            except _BaseException as exc:
-                send({"ok": False, "syntax": fc._isinstance(exc, _SyntaxError),
-                      **fc.describe_exception(exc)})  # fmt: skip
-                continue
-            import sys
-
-            if "numpy" in sys.modules:
-                fc.prepare_numpy()  # numpy's arrays and scalars cross as plain data
-            send({"ok": True})
-            continue
         try:
             if op == "probe":
-                send({"v": _callable(_getattr(module, request["n"], None))})
-                continue
+                return {"v": _callable(_getattr(state["module"], request["n"], None))}
             target = resolve(request["t"])
             if op == "call":
                 args = [arg(a) for a in request["a"]]
@@ -504,25 +533,45 @@ def _serve(req_fd: int, rep_fd: int) -> None:
                                 if fc._type(a) in _MUTABLE})  # fmt: skip
                 if changed:
                     reply["m"] = changed
-            elif op == "attr":
-                reply = {"v": encode(_getattr(target, request["n"]))}
-            elif op == "item":
-                reply = {"v": encode(target[arg(request["key"])])}
-            elif op == "len":
-                reply = {"v": _len(target)}
-            elif op == "str":
-                reply = {"v": _str(target)}
-            elif op == "list":
+                return reply
+            if op == "attr":
+                return {"v": encode(_getattr(target, request["n"]))}
+            if op == "item":
+                return {"v": encode(target[arg(request["key"])])}
+            if op == "len":
+                return {"v": _len(target)}
+            if op == "str":
+                return {"v": _str(target)}
+            if op == "list":
                 items = []
                 for item in target:
-                    if _len(items) >= NEXT_BATCH * 10:
+                    if _len(items) >= MAX_LISTED:
                         raise fc.EncodeError("iterable too long")
                     items.append(item)
-                reply = {"v": encode(items)}
-            else:
-                reply = {"x": {"type": "ValueError", "message": f"unknown op {op}"}}
+                return {"v": encode(items)}
+            return {"x": {"type": "ValueError", "message": f"unknown op {op}"}}
         except _BaseException as exc:
-            reply = described(exc)
+            return described(exc)
+
+    while True:
+        line = reader.line()
+        if line is None:
+            _os._exit(0)
+        request = fc._loads(line)
+        if request.get("op") == "go":
+            try:
+                state["module"] = fc.import_solution()
+            except _BaseException as exc:
+                send({"ok": False, "syntax": fc._isinstance(exc, _SyntaxError),
+                      **fc.describe_exception(exc)})  # fmt: skip
+                continue
+            import sys
+
+            if "numpy" in sys.modules:
+                fc.prepare_numpy()  # numpy's arrays and scalars cross as plain data
+            send({"ok": True})
+            continue
+        reply = handle(request)
         try:
             send(reply)
         except _BaseException as exc:
