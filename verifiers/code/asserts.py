@@ -12,6 +12,7 @@ process, and what those calls return comes back as plain data.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -60,23 +61,25 @@ def solution_names(solution: str) -> set[str]:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return set()
     names: set[str] = set()
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-            elif isinstance(node, ast.If | ast.Try):
-                visit(node.body)
-                visit(node.orelse)
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
+    for node in _top_level(tree.body):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
     return names
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a module body that run at import, inside ``if``/``try`` too."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If | ast.Try):
+            yield from _top_level(node.body)
+            yield from _top_level(node.orelse)
+            for handler in getattr(node, "handlers", []):
+                yield from _top_level(handler.body)
 
 
 def last_function_name(solution: str) -> str | None:
@@ -219,25 +222,12 @@ def solution_imports(solution: str) -> list[tuple[str, str, str | None]]:
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
     found: list[tuple[str, str, str | None]] = []
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.asname:
-                        found.append((a.asname, a.name, None))
-                    else:
-                        top = a.name.split(".")[0]
-                        found.append((top, top, None))
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for a in node.names:
-                    if a.name != "*":
-                        found.append((a.asname or a.name, node.module, a.name))
-            elif isinstance(node, ast.If | ast.Try):
-                visit(node.body)
-                visit(node.orelse)
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
+    for node in _top_level(tree.body):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                top = a.name.split(".")[0]
+                found.append((a.asname, a.name, None) if a.asname else (top, top, None))
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.extend((a.asname or a.name, node.module, a.name) for a in node.names
+                         if a.name != "*")  # fmt: skip
     return found

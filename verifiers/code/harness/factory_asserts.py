@@ -53,18 +53,7 @@ def main() -> None:
         steps.append((step["id"], step["scope"], code))
     ns = _namespace(plan, link)
     entry = plan.get("entry_point")
-
-    report.emit("import_start")
-    try:
-        started = link.go()
-    except remote.CandidateGone:
-        fc.hard_exit(0)  # no import_ok: "the program ended while the solution was imported"
-    if not started.get("ok"):
-        fields = {k: fc._str(started.get(k, ""))[:500] for k in ("type", "message")}
-        report.emit("import_error", syntax=bool(started.get("syntax")), **fields)
-        link.stop()
-        fc.hard_exit(0)
-    report.emit("import_ok")
+    remote.let_the_solution_start(link, report)
 
     check_ns = None
     for step_id, scope, code in steps:

@@ -15,27 +15,8 @@ def main() -> None:
     plan = fc.load_plan()
     remote.private_path(".")
     report = fc.Reporter(plan["nonce"])
-    report.emit("import_start")
-    try:
-        started = link.go()
-    except remote.CandidateGone:
-        fc.hard_exit(0)
-    if not started.get("ok"):
-        fields = {k: str(started.get(k, ""))[:500] for k in ("type", "message")}
-        report.emit("import_error", syntax=bool(started.get("syntax")), **fields)
-        link.stop()
-        fc.hard_exit(0)
-    report.emit("import_ok")
-    entry = plan["entry_point"]
-    try:
-        callable_entry = link.ask({"op": "probe", "n": entry}) is True
-    except BaseException:
-        callable_entry = False
-    if not callable_entry:
-        report.emit("entry_missing", name=entry)
-        link.stop()
-        fc.hard_exit(0)
-    fn = remote.by_name(link, entry)
+    remote.let_the_solution_start(link, report)
+    fn = remote.require_function(link, report, plan["entry_point"])
     for i, item in enumerate(plan["inputs"]):
         report.emit("start", i=i)
         try:

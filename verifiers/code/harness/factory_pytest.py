@@ -41,17 +41,7 @@ def main() -> None:
             # Collected: the tests are in memory. Only now may the solution start.
             with contextlib.suppress(OSError):
                 os.remove(test_file)
-            channel.emit("import_start")
-            try:
-                started = link.go()
-            except remote.CandidateGone:
-                fc.hard_exit(0)
-            if not started.get("ok"):
-                fields = {k: str(started.get(k, ""))[:500] for k in ("type", "message")}
-                channel.emit("import_error", syntax=bool(started.get("syntax")), **fields)
-                link.stop()
-                fc.hard_exit(0)
-            channel.emit("import_ok")
+            remote.let_the_solution_start(link, channel)
 
         def pytest_runtest_logreport(self, report):
             outcome = report.outcome

@@ -167,6 +167,8 @@ class Link:
             try:
                 self._send(message)
                 line = self._reader.line()
+            except BrokenPipeError:
+                self._break("the candidate process ended", died=True)
             except (OSError, ValueError) as exc:
                 self._break(f"the candidate's channel failed: {exc}", died=False)
             if line is None:
@@ -196,8 +198,8 @@ class Link:
             return {"cbx": f"{fc._type(exc).__name__}: {exc}"[:300]}
 
     def ask(self, request: dict) -> object:
-        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         """One request; the decoded value, or the candidate's exception raised here."""
+        __tracebackhide__ = True  # pytest shows the test's frames, not ours
         if not self.started:
             raise RuntimeError("the solution is not running yet")
         reply = self._exchange(request)
@@ -412,6 +414,36 @@ class Remote:
 
     def __contains__(self, item: object) -> bool:
         raise TypeError(f"cannot judge 'in' on {self!r}: an object of the solution's own")
+
+
+def let_the_solution_start(link: Link, report) -> None:
+    """Let the solution's process import the solution, reporting import_start, then
+    import_ok or import_error; on an error or the solution's death, leave (the parent
+    decides from the records)."""
+    report.emit("import_start")
+    try:
+        started = link.go()
+    except CandidateGone:
+        fc.hard_exit(0)  # no import_ok: "the program ended while the solution was imported"
+    if not started.get("ok"):
+        fields = {k: fc._str(started.get(k, ""))[:500] for k in ("type", "message")}
+        report.emit("import_error", syntax=bool(started.get("syntax")), **fields)
+        link.stop()
+        fc.hard_exit(0)
+    report.emit("import_ok")
+
+
+def require_function(link: Link, report, name: str) -> Remote:
+    """The solution's function ``name``; if it has none, report entry_missing and leave."""
+    try:
+        ok = link.ask({"op": "probe", "n": name}) is True
+    except BaseException:
+        ok = False
+    if not ok:
+        report.emit("entry_missing", name=name)
+        link.stop()
+        fc.hard_exit(0)
+    return by_name(link, name)
 
 
 def by_name(link: Link, name: str) -> Remote:
