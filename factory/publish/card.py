@@ -114,16 +114,17 @@ def license_section(options: CardOptions, providers: list[tuple[Provider, int]])
     lines.append("")
     kinds = {p.kind for p, _ in providers}
     before = len(lines)
-    if any(p.kind == LIVE and p.name.startswith("anthropic") for p, _ in providers):
+    anthropic_api = {"anthropic", "anthropic (batches)"}
+    if any(p.kind == LIVE and p.name in anthropic_api for p, _ in providers):
         lines.append(
             "Responses written by Anthropic models are also subject to Anthropic's terms for "
             f"outputs ({ANTHROPIC_TERMS}); check them before training on or redistributing "
             "this data."
         )
-    if any(p.kind == LIVE and not p.name.startswith("anthropic") for p, _ in providers):
+    if any(p.kind == LIVE and p.name not in anthropic_api for p, _ in providers):
         lines.append(
-            "Responses from other servers are subject to the terms of the model that served "
-            "them, which factory does not know."
+            "Responses from other servers are subject to the terms of whatever model (if any) "
+            "served them, which factory does not know."
         )
     if REPLAYED in kinds:
         lines.append(
@@ -268,8 +269,8 @@ def configs_section(plan: SplitPlan, unit: str, options: CardOptions) -> list[st
     lines += [f'ds = load_dataset("{load_from}"{config_arg})', "```", ""]
     if len(counts) > 1:
         lines += [
-            "Config names come from the spec: one per domain it produces, plus `all` (the "
-            "default). A domain with no published rows has an empty train split.",
+            "Config names come from the spec: `all` (the default) and one per domain it "
+            "produces, whatever survived; a domain with no published rows has no config.",
             "",
         ]
     if plan.warnings:
@@ -389,8 +390,7 @@ def render_card(
     spec = run.spec
     total = total_rows(counts)
     n_problems = stats.diversity.texts
-    who = {p.kind for p, _ in providers}
-    if who == {LIVE}:
+    if providers and all(p.kind == LIVE and p.paid for p, _ in providers):
         wrote = "An LLM wrote the solutions (and, for generated problems, the problems)"
     else:
         wrote = "The solutions come from the providers listed under *Who wrote the responses*"

@@ -136,9 +136,7 @@ def _write_split(
 ) -> list[Path]:
     directory = out / data_dir_of(config)
     directory.mkdir(parents=True, exist_ok=True)
-    # An empty split (a spec's domain with no rows) is one empty file, so its config loads.
     chunks = [rows[i : i + ROWS_PER_PARQUET] for i in range(0, len(rows), ROWS_PER_PARQUET)]
-    chunks = chunks or [[]]
     paths = []
     for i, chunk in enumerate(chunks):
         path = directory / f"{split}-{i:05d}-of-{len(chunks):05d}.parquet"

@@ -60,7 +60,7 @@ ANTHROPIC_API_HOST = "api.anthropic.com"
 
 def _endpoint(kind: str, url: str) -> Provider:
     batch = kind == "anthropic-batch"
-    family = "Anthropic" if kind.startswith("anthropic") else "OpenAI"
+    family = "an Anthropic" if kind.startswith("anthropic") else "an OpenAI"
     kind = "anthropic" if batch else kind
     host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
     if host == ANTHROPIC_API_HOST:
@@ -75,7 +75,7 @@ def _endpoint(kind: str, url: str) -> Provider:
             LIVE,
             f"{kind}-compatible (local server)",
             False,
-            f"a {family}-compatible server on the run's own machine or network (its URL is "
+            f"{family}-compatible server on the run's own machine or network (its URL is "
             "not published); factory cannot tell whether a model or a script answered there, "
             "and no call to it was paid",
         )
@@ -83,7 +83,7 @@ def _endpoint(kind: str, url: str) -> Provider:
         LIVE,
         f"{kind}-compatible (remote server)",
         True,
-        f"a {family}-compatible server at a URL the publisher gave (not published); cost is "
+        f"{family}-compatible server at a URL the publisher gave (not published); cost is "
         "as priced for the run",
     )
 

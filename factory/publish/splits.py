@@ -2,9 +2,9 @@
 
 Config names are a function of the spec alone, so the next run of the same spec loads
 with the same names whatever survived: a spec with one domain gives the ``default``
-config; a spec with several gives one config per domain plus ``all`` (the default). A
-domain of the spec with no published rows still gets its config, with an empty train
-split.
+config; a spec with several gives ``all`` (the default) plus one config per domain, and
+so even when only one domain has rows left, its config keeps its name. A domain with no
+published rows has no config (``datasets`` cannot load an empty split); the plan says so.
 
 Splits are decided per problem by a hash of (seed, problem id), so every sample of one
 problem lands in the same split, and a problem keeps its split when the run grows (an
@@ -72,11 +72,13 @@ class SplitPlan:
 
     configs: dict[str, dict[str, list[dict[str, Any]]]]
     warnings: list[str] = field(default_factory=list)
+    # The spec has several domains: the configs are ``all`` and one per domain.
+    several: bool = False
 
     def counts(self) -> dict[str, dict[str, int]]:
-        """Rows per config and split, ``all`` included when there are several configs."""
+        """Rows per config and split, ``all`` first when the spec has several domains."""
         out = {c: {s: len(r) for s, r in splits.items()} for c, splits in self.configs.items()}
-        if len(out) > 1:
+        if self.several:
             total: dict[str, int] = {}
             for splits in out.values():
                 for s, n in splits.items():
@@ -121,13 +123,15 @@ def plan_configs(
                 f"into the {test_fraction:.0%} test share)"
             )
         if not problems:
-            warnings.append(f"config {name}: the spec's domain {domain!r} has no published rows")
+            warnings.append(
+                f"no config {name}: the spec's domain {domain!r} has no published rows"
+            )
         test |= chosen
-    configs: dict[str, dict[str, list[dict[str, Any]]]] = {
-        (DEFAULT_CONFIG if single else d): {"train": []} for d in domains
-    }
+    configs: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for row in rows:
         config = DEFAULT_CONFIG if single else _domain_of(row)
         split = "test" if problem_id_of(row) in test else "train"
-        configs[config].setdefault(split, []).append(row)
-    return SplitPlan({c: _train_first(s) for c, s in sorted(configs.items())}, warnings)
+        configs.setdefault(config, {}).setdefault(split, []).append(row)
+    return SplitPlan(
+        {c: _train_first(s) for c, s in sorted(configs.items())}, warnings, several=not single
+    )

@@ -70,3 +70,30 @@ def load_published(tmp_path):
         return datasets.load_dataset(str(path), config, cache_dir=str(tmp_path / "hf-cache"))
 
     return load
+
+
+QUICKSTART_ARGS = [
+    "generate", "problem_specs/quickstart.yaml", "--n", "12",
+    "--llm", "replay:problem_specs/recorded/quickstart.jsonl", "--quiet",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def quickstart_run_master(tmp_path_factory) -> Path:
+    """The README's quickstart run (scripts/quickstart.sh): 12 math and code problems, two
+    replayed scripted answers each, judged by the real math verifier and Docker sandbox."""
+    out = tmp_path_factory.mktemp("runs") / "quickstart"
+    result = subprocess.run(
+        [sys.executable, "-m", "factory.cli", *QUICKSTART_ARGS, "--out", str(out)],
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture
+def quickstart_run(quickstart_run_master, tmp_path) -> Path:
+    """A private copy of the quickstart run."""
+    copy = tmp_path / "quickstart"
+    shutil.copytree(quickstart_run_master, copy)
+    return copy
