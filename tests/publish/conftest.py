@@ -13,6 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from factory.commands.preferences import register as register_preferences
 from factory.commands.publish import register
 from factory.testing.anthropic_server import AnthropicTestServer
 from tests.run.scripted_llm import GSM_SPEC, gsm_responder
@@ -45,9 +46,11 @@ def gsm_run(gsm_run_master, tmp_path) -> Path:
 
 @pytest.fixture
 def cli():
-    """Invoke the publishing commands through typer, as factory/cli.py will."""
+    """Invoke the publishing commands (and `preferences`) through typer, as factory/cli.py
+    does."""
     app = typer.Typer()
     register(app)
+    register_preferences(app)
 
     @app.callback()
     def main() -> None:
