@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from factory.commands.preferences import register as register_preferences
 from factory.commands.publish import register
 from factory.testing.anthropic_server import AnthropicTestServer
+from tests.publish.quickstart import make_quickstart_run
 from tests.run.scripted_llm import GSM_SPEC, gsm_responder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,23 +76,10 @@ def load_published(tmp_path):
     return load
 
 
-QUICKSTART_ARGS = [
-    "generate", "problem_specs/quickstart.yaml", "--n", "12",
-    "--llm", "replay:problem_specs/recorded/quickstart.jsonl", "--quiet",
-]  # fmt: skip
-
-
 @pytest.fixture(scope="session")
 def quickstart_run_master(tmp_path_factory) -> Path:
-    """The README's quickstart run (scripts/quickstart.sh): 12 math and code problems, two
-    replayed scripted answers each, judged by the real math verifier and Docker sandbox."""
-    out = tmp_path_factory.mktemp("runs") / "quickstart"
-    result = subprocess.run(
-        [sys.executable, "-m", "factory.cli", *QUICKSTART_ARGS, "--out", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=REPO,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return out
+    """The README's quickstart run (see tests/publish/quickstart.py)."""
+    return make_quickstart_run(tmp_path_factory.mktemp("runs") / "quickstart")
 
 
 @pytest.fixture
