@@ -1,18 +1,19 @@
-"""The published quickstart datasets train with TRL as loaded: SFTTrainer on the kept rows,
-DPOTrainer on the preference pairs, 2 steps each, on a tiny model built here (no download).
+"""The published quickstart datasets train with TRL as loaded: `SFTTrainer` on the kept
+rows and `DPOTrainer` on the preference pairs, 2 steps each, on a tiny Llama built here
+(no download, Hub offline).
 
-These are the lines the README's publishing section shows; if a column's format drifts
-from what TRL accepts, this fails."""
+The code run is the README's own block (section "Training on a published dataset with
+TRL"), with its placeholder paths pointed at this test's model and datasets; so if a
+column's format drifts from what TRL accepts, or the README's lines stop working, this fails.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
-from datasets import load_dataset
-from transformers import AutoTokenizer
-from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
 from factory.publish.dataset import build_dataset
 from factory.publish.run_reader import read_run
@@ -20,7 +21,15 @@ from factory.recipes.preferences import build_preference_pairs, publish_preferen
 from tests.publish.quickstart import make_quickstart_run
 from tests.training.tiny_model import save_tiny_model
 
+REPO = Path(__file__).resolve().parents[2]
 STEPS = 2
+
+
+def readme_training_block() -> str:
+    """The Python block of the README section on training with TRL."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Training on a published dataset with TRL", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -33,76 +42,39 @@ def published(tmp_path_factory) -> dict[str, Path]:
     return {"sft": base / "sft", "dpo": base / "dpo"}
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory) -> str:
-    """A tiny local checkpoint (see tests/training/tiny_model.py)."""
-    return str(save_tiny_model(tmp_path_factory.mktemp("tiny-llama")))
-
-
 @pytest.fixture
 def offline(monkeypatch, tmp_path):
-    """No Hub access at all, and nothing written outside the test's directory."""
+    """No Hub access at all, and every cache and output inside the test's directory."""
     import huggingface_hub.constants
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("WANDB_DISABLED", "true")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))
+    monkeypatch.chdir(tmp_path)
 
 
-def _common(tmp_path: Path) -> dict:
-    return {
-        "output_dir": str(tmp_path / "out"),
-        "max_steps": STEPS,
-        "per_device_train_batch_size": 2,
-        "learning_rate": 1e-3,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": [],
-        "use_cpu": True,
-        "max_length": 512,
-        "seed": 0,
-    }
+def test_the_readme_trains_sft_and_dpo_on_the_published_quickstart(published, tmp_path, offline):
+    model = save_tiny_model(tmp_path / "tiny-llama")
+    code = readme_training_block()
+    for placeholder, real in (
+        ('"path/to/a/causal-lm"', repr(str(model))),
+        ('"datasets/quickstart"', repr(str(published["sft"]))),
+        ('"datasets/quickstart-dpo"', repr(str(published["dpo"]))),
+    ):
+        assert placeholder in code, placeholder
+        code = code.replace(placeholder, real)
+    scope: dict = {}
+    exec(compile(code, "README.md (training with TRL)", "exec"), scope)
 
-
-def _trained(trainer) -> list[float]:
-    result = trainer.train()
-    assert result.global_step == STEPS
-    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    assert len(losses) == STEPS and all(math.isfinite(x) for x in losses)
-    return losses
-
-
-def test_sft_trainer_trains_on_the_published_rows_as_loaded(
-    published, model_dir, tmp_path, offline
-):
-    # --- the README's lines
-    dataset = load_dataset(str(published["sft"]), "all", split="train",
-                           cache_dir=str(tmp_path / "cache"))  # fmt: skip
-    trainer = SFTTrainer(
-        model=model_dir,
-        args=SFTConfig(**_common(tmp_path)),
-        train_dataset=dataset,
-        processing_class=AutoTokenizer.from_pretrained(model_dir),
-    )
-    # ---
-    assert dataset[0]["messages"][0]["role"] == "system"  # the solver's system prompt leads
-    _trained(trainer)
-
-
-def test_dpo_trainer_trains_on_the_published_pairs_as_loaded(
-    published, model_dir, tmp_path, offline
-):
-    # --- the README's lines
-    dataset = load_dataset(str(published["dpo"]), "all", split="train",
-                           cache_dir=str(tmp_path / "cache"))  # fmt: skip
-    trainer = DPOTrainer(
-        model=model_dir,
-        args=DPOConfig(**_common(tmp_path), beta=0.1),
-        train_dataset=dataset,
-        processing_class=AutoTokenizer.from_pretrained(model_dir),
-    )
-    # ---
-    assert {"prompt", "chosen", "rejected", "rejected_truncated"} <= set(dataset.column_names)
-    _trained(trainer)
+    sft, dpo = scope["sft"], scope["dpo"]
+    assert sft[0]["messages"][0]["role"] == "system"  # the solver's system prompt leads
+    assert sft[0]["messages"][-1]["role"] == "assistant"
+    assert {"prompt", "chosen", "rejected", "rejected_truncated"} <= set(dpo.column_names)
+    assert [m["role"] for m in dpo[0]["prompt"]] == [m["role"] for m in sft[0]["messages"][:-1]]
+    for name in ("sft_trainer", "dpo_trainer"):
+        trainer = scope[name]
+        assert trainer.state.global_step == STEPS, name
+        losses = trainer.state.log_history[-1]
+        assert math.isfinite(losses["train_loss"]), (name, losses)
