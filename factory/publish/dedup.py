@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from factory.publish.run_reader import RunData
 
+T = TypeVar("T")
 
-def drop_duplicates(
-    rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Hashable]
-) -> tuple[list[dict[str, Any]], int]:
-    """The first row of every ``key``, in order, and how many later rows repeated one."""
+
+def drop_duplicates(items: list[T], key: Callable[[T], Hashable]) -> tuple[list[T], int]:
+    """The first item of every ``key``, in order, and how many later items repeated one."""
     seen: set[Hashable] = set()
     out = []
-    for row in rows:
-        k = key(row)
+    for item in items:
+        k = key(item)
         if k in seen:
             continue
         seen.add(k)
-        out.append(row)
-    return out, len(rows) - len(out)
+        out.append(item)
+    return out, len(items) - len(out)
 
 
 def conversation_key(row: dict[str, Any]) -> str:

@@ -143,6 +143,8 @@ def render_preference_card(
         "",
         f"- prompt: {describe_context(o.include_system, solver_context(run.spec))} The "
         "same choice as for `factory publish`, so SFT rows and these prompts match.",
+        f"- duplicates: {prefs.duplicates} pairs repeating an earlier pair's prompt, chosen "
+        "and rejected texts were removed.",
         f"- truncated rejected responses: {prefs.truncated_rejected()} of {len(prefs.pairs)} "
         "pairs have a rejected response that stopped at max_tokens"
         + (" (such pairs were excluded: `--exclude-truncated`)." if o.exclude_truncated

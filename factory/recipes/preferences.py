@@ -228,6 +228,7 @@ class PreferenceSet:
     unverifiable: int
     before: LengthStats
     after: LengthStats
+    duplicates: int = 0  # pairs dropped for repeating an earlier pair's three texts
 
     @property
     def prompts(self) -> int:
@@ -238,11 +239,9 @@ class PreferenceSet:
         return dict(sorted(Counter(p.rejected.verdict.reason.value for p in self.pairs).items()))
 
     def rows(self) -> list[dict[str, Any]]:
-        """The pairs as dataset rows (TRL's conversational preference format + provenance),
-        without exact duplicates (the same prompt, chosen and rejected texts)."""
+        """The pairs as dataset rows (TRL's conversational preference format + provenance)."""
         providers = RunProviders(self.run)
-        rows = [_row(self.run, p, self.options, providers) for p in self.pairs]
-        return drop_duplicates(rows, _pair_key)[0]
+        return [_row(self.run, p, self.options, providers) for p in self.pairs]
 
     def truncated_rejected(self) -> int:
         """Pairs whose rejected response stopped at max_tokens."""
@@ -259,6 +258,8 @@ class PreferenceSet:
             "skipped": self.skipped,
             "unverifiable_candidates": self.unverifiable,
             "rejected_reasons": self.rejected_reasons(),
+            "duplicate_pairs": self.duplicates,
+            "truncated_rejected": self.truncated_rejected(),
             "length_before": self.before.to_dict(),
             "length_after": self.after.to_dict(),
         }
@@ -568,10 +569,12 @@ def build_preference_pairs(
                     trust=trust.get(problem.id) or fallback,
                 )
             )
+    pairs, duplicates = drop_duplicates(pairs, _pair_key)
     return PreferenceSet(
         run=run,
         options=options,
         pairs=pairs,
+        duplicates=duplicates,
         skipped=dict(sorted(skipped.items())),
         unverifiable=unverifiable,
         before=LengthStats.of(before),
@@ -579,8 +582,9 @@ def build_preference_pairs(
     )
 
 
-def _pair_key(row: dict[str, Any]) -> str:
-    return json.dumps([row["prompt"], row["chosen"], row["rejected"]], sort_keys=True)
+def _pair_key(pair: PreferencePair) -> str:
+    """Two samples with equal texts make equal pairs: the same prompt, chosen and rejected."""
+    return json.dumps([pair.prompt, pair.chosen.text, pair.rejected.text], sort_keys=True)
 
 
 def _row(
