@@ -50,7 +50,7 @@ VERIFICATION_NOTES = {
     "code": (
         "**code**: the program passes the problem's tests, run in a network-less, "
         "resource-limited Docker sandbox. It is only as correct as those tests are "
-        "complete: untested behaviour, edge cases, performance and style are not verified."
+        "complete: untested behaviour, edge cases, performance and style are not checked."
     ),
 }
 

@@ -141,7 +141,7 @@ def _pass_rates(run: RunData) -> dict[str, Any]:
         "problems": len(shares),
         "pass@1": round(statistics.fmean(shares), 4) if shares else None,
         "pass@n": round(sum(any_pass) / len(any_pass), 4) if any_pass else None,
-        # "c/n": how many problems had c of their n samples verified.
+        # "c/n": how many problems had c of their n samples pass.
         "distribution": dict(sorted(distribution.items(), key=lambda kv: _fraction_key(kv[0]))),
     }
 

@@ -218,7 +218,7 @@ def render_preference_card(
     lines += [
         "## What verification guarantees",
         "",
-        "This data is synthetic: model-written and machine-verified, not reviewed by people. "
+        "This data is synthetic and machine-verified, not reviewed by people. "
         "A preference here says only that one response passed the check and the other did not:",
         "",
     ]

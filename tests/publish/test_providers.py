@@ -88,3 +88,33 @@ def test_no_local_path_or_endpoint_url_is_published(gsm_run, quickstart_run, tmp
                     for leak in (b"127.0.0.1", b"http://", b"replay:", str(tmp_path).encode(),
                                  str(REPO).encode()):  # fmt: skip
                         assert leak not in data, (file, leak)
+
+
+def test_calls_to_the_anthropic_api_are_costed_and_carry_its_terms(gsm_run, tmp_path, cli):
+    """The same run as if its responses had come from the Anthropic API (the store's
+    provider field rewritten): then every call was paid and the card says what it cost."""
+    import sqlite3
+
+    with sqlite3.connect(gsm_run / "state.sqlite") as db:
+        for pid, index, data in db.execute("SELECT problem_id, sample_index, data FROM candidates"):
+            record = json.loads(data)
+            record["response"]["provider"] = "anthropic"
+            db.execute(
+                "UPDATE candidates SET data = ? WHERE problem_id = ? AND sample_index = ?",
+                (json.dumps(record), pid, index),
+            )
+        for row_id, data in db.execute("SELECT row_id, data FROM rows"):
+            row = json.loads(data)
+            row["provenance"]["provider"] = "anthropic"
+            db.execute("UPDATE rows SET data = ? WHERE row_id = ?", (json.dumps(row), row_id))
+        spent = db.execute("SELECT SUM(cost_usd), COUNT(*) FROM spend").fetchone()
+    assert spent[0] > 0
+    stats = json.loads(cli("stats", gsm_run, "--json").output)
+    assert stats["cost"]["paid_calls"] == spent[1] == 80
+    assert abs(stats["cost"]["cost_usd"] - spent[0]) < 1e-6
+    out = tmp_path / "ds"
+    assert cli("publish", gsm_run, "--out", out).exit_code == 0
+    card = DatasetCard((out / "README.md").read_text()).text
+    assert f"80 paid calls cost ${round(spent[0], 6):.4f} in total" in card
+    assert "An LLM wrote the solutions" in card and "| `anthropic` | live |" in card
+    assert "Anthropic's terms for outputs" in card
