@@ -48,7 +48,6 @@ def test_round_trip_through_load_dataset(gsm_run, tmp_path, cli, load_published)
 
 
 def test_exact_duplicates_are_removed_and_counted_unless_kept(
-
     gsm_run, tmp_path, cli, load_published
 
 ):
@@ -88,8 +87,8 @@ def test_test_split_keeps_problems_whole(gsm_run, tmp_path, cli, load_published)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == first
 
 
+@pytest.mark.docker
 def test_every_config_of_a_small_mixed_run_has_a_train_split(
-
     quickstart_run, tmp_path, cli, load_published
 
 ):
@@ -115,6 +114,7 @@ def test_every_config_of_a_small_mixed_run_has_a_train_split(
             assert f"| {config} | {split} | {len(ds[split])} |" in card.text
 
 
+@pytest.mark.docker
 def test_an_empty_test_split_is_warned_about(quickstart_run, tmp_path, cli):
     result = cli("publish", quickstart_run, "--out", tmp_path / "ds", "--test-fraction", "0.01")
     assert result.exit_code == 0, result.output
@@ -122,8 +122,8 @@ def test_an_empty_test_split_is_warned_about(quickstart_run, tmp_path, cli):
     assert "config code: no test split" in (tmp_path / "ds" / "README.md").read_text()
 
 
+@pytest.mark.docker
 def test_config_names_come_from_the_spec_not_from_what_survived(
-
     quickstart_run, tmp_path, cli, load_published
 
 ):
@@ -150,6 +150,7 @@ def test_published_chats_can_leave_out_the_system_prompt(gsm_run, tmp_path, cli,
     assert "left out (published with `--exclude-system`)" in (out / "README.md").read_text()
 
 
+@pytest.mark.docker
 def test_difficulty_is_text_and_no_column_repeats_another(quickstart_run, tmp_path, load_published):
     out = tmp_path / "ds"
     build_dataset(read_run(quickstart_run), out)
@@ -221,6 +222,7 @@ def test_split_fraction_is_roughly_honoured():
     assert 0.08 < share < 0.12
 
 
+@pytest.mark.docker
 def test_several_domains_give_a_config_each_and_an_all_default(
     quickstart_run, tmp_path, load_published
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from huggingface_hub import DatasetCard
 
 from factory.publish.providers import LIVE, REPLAYED, SCRIPTED, describe
@@ -53,6 +54,7 @@ def test_a_replay_says_what_the_recording_holds(tmp_path):
         assert str(tmp_path) not in p.name + p.description
 
 
+@pytest.mark.docker
 def test_the_quickstart_card_says_scripted_and_costs_nothing(quickstart_run, tmp_path, cli,
                                                              load_published):  # fmt: skip
     out = tmp_path / "ds"
@@ -68,6 +70,7 @@ def test_the_quickstart_card_says_scripted_and_costs_nothing(quickstart_run, tmp
     assert {p["provider_kind"] for p in train["provenance"]} == {"scripted"}
 
 
+@pytest.mark.docker
 def test_no_local_path_or_endpoint_url_is_published(gsm_run, quickstart_run, tmp_path, cli):
     """gsm_run answered from http://127.0.0.1:PORT, the quickstart from replay:PATH."""
     from factory.publish.run_reader import read_run

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from factory.publish.diversity import distinct_n, near_duplicate_clusters, openings
 from tests.run.scripted_llm import gsm_answers, is_right
 
@@ -44,6 +46,7 @@ def test_stats_text_report(gsm_run, cli):
         assert needle in result.output
 
 
+@pytest.mark.docker
 def test_stats_of_the_replayed_quickstart_say_who_answered_and_what_was_paid(quickstart_run, cli):
     """The quickstart's answers are scripted and replayed: no model, no cost."""
     result = cli("stats", quickstart_run, "--json")
@@ -58,6 +61,7 @@ def test_stats_of_the_replayed_quickstart_say_who_answered_and_what_was_paid(qui
     assert "$0.0240" not in text and "$0.0000 paid for 0 of 24 LLM calls" in text
 
 
+@pytest.mark.docker
 def test_plots_show_two_funnels_and_the_rejection_reasons(quickstart_run, tmp_path, cli):
     from factory.publish.plots import chart_data
     from factory.publish.run_reader import read_run

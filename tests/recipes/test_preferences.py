@@ -812,6 +812,7 @@ def quickstart_run(tmp_path_factory) -> Path:
     return make_quickstart_run(tmp_path_factory.mktemp("runs") / "quickstart")
 
 
+@pytest.mark.docker
 def test_truncated_rejected_responses_are_a_column_and_can_be_left_out(
     quickstart_run, tmp_path, load
 ):
@@ -844,6 +845,7 @@ def test_truncated_rejected_responses_are_a_column_and_can_be_left_out(
     assert "(such pairs were excluded: `--exclude-truncated`)" in (kept / "README.md").read_text()
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("system", ["--include-system", "--exclude-system"])
 def test_sft_rows_and_preference_prompts_have_one_shape(quickstart_run, tmp_path, load, system):
     from factory.commands.publish import register as register_publish
@@ -869,6 +871,7 @@ def test_sft_rows_and_preference_prompts_have_one_shape(quickstart_run, tmp_path
     assert roles == ({("system", "user")} if system == "--include-system" else {("user",)})
 
 
+@pytest.mark.docker
 def test_config_names_stay_when_length_control_leaves_one_domain(quickstart_run, tmp_path, load):
     out = tmp_path / "dpo"
     options = PreferenceOptions(length_control=LengthControl.RATIO)

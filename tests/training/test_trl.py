@@ -23,6 +23,7 @@ from tests.training.tiny_model import save_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 2
+pytestmark = [pytest.mark.docker, pytest.mark.slow]  # the quickstart run, then training
 
 
 def readme_training_block() -> str:
