@@ -139,9 +139,8 @@ def _replay(file: str, search: tuple[Path, ...]) -> Provider:
             SCRIPTED,
             f"scripted (replay of {name})",
             False,
-            f"scripted responses replayed from the recording `{name}`: written by a script "
-            "(right and wrong on purpose), not by any model; no model was called and nothing "
-            "was paid",
+            f"scripted responses replayed from the recording `{name}`: written by a script, "
+            "not by any model; no model was called and nothing was paid",
         )
     originals = recorded_providers(path) if path else []
     of = ", ".join(originals) or "an unnamed provider"
