@@ -425,7 +425,8 @@ def render_card(
     )
     lines += [
         "Columns: `messages` (the chat, ready for SFT), `problem`, `solution`, `answer`, "
-        "`domain`, `topic`, `difficulty` (text), `verdict`, `provenance` (spec, prompt "
+        "`domain`, `topic`, `difficulty` (text, as the problem's source gives it: a level such "
+        "as `2` or a word such as `easy`), `verdict`, `provenance` (spec, prompt "
         "version, model, provider and its kind, sampling, verifier and version, sandbox image, "
         "reference trust, problem id and source), and the spec's other output fields.",
         "",

@@ -280,12 +280,12 @@ def render_text(stats: RunStats) -> str:
     fp, fs = stats.funnel["problems"], stats.funnel["samples"]
     lines.append("")
     lines.append(
-        f"problems: {fp['generated']} generated, {fp['done']} done, {fp['kept']} with a kept "
-        f"row, {fp['published']} published"
+        f"funnel of problems: {fp['generated']} generated, {fp['done']} done, "
+        f"{fp['kept']} with a kept row, {fp['published']} published"
     )
     lines.append(
-        f"samples:  {fs['answered']} answered, {fs['checked']} checked, {fs['passed']} passed "
-        f"(verified), {fs['kept']} kept, {fs['published']} published"
+        f"funnel of samples:  {fs['answered']} answered, {fs['checked']} checked, "
+        f"{fs['passed']} passed (verified), {fs['kept']} kept, {fs['published']} published"
     )
     lines.append(
         f"  not published: {stats.excluded} problems excluded, {stats.duplicates} exact "

@@ -41,8 +41,8 @@ def test_stats_json_matches_the_scripted_truth(gsm_run, cli):
 def test_stats_text_report(gsm_run, cli):
     result = cli("stats", gsm_run)
     assert result.exit_code == 0, result.output
-    for needle in ("problems:", "samples:", "pass@1", "word problems", "per kept row",
-                   "distinct-2", "openings"):  # fmt: skip
+    for needle in ("funnel of problems:", "funnel of samples:", "pass@1", "word problems",
+                   "per kept row", "distinct-2", "openings"):  # fmt: skip
         assert needle in result.output
 
 
