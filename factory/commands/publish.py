@@ -74,9 +74,16 @@ def register(app: typer.Typer) -> None:
                 pretty_name=pretty_name,
                 repo_id=repo_id,
             )
-            rows = RowOptions(include_system=include_system, keep_duplicates=keep_duplicates)
+            row_options = RowOptions(
+                include_system=include_system, keep_duplicates=keep_duplicates
+            )
             result = build_dataset(
-                run, out, test_fraction=test_fraction, seed=seed, options=options, rows=rows
+                run,
+                out,
+                test_fraction=test_fraction,
+                seed=seed,
+                options=options,
+                row_options=row_options,
             )
             for warning in result.warnings:
                 typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)

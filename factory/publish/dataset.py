@@ -244,14 +244,14 @@ def build_dataset(
     test_fraction: float = 0.0,
     seed: int = 0,
     options: CardOptions | None = None,
-    rows: RowOptions | None = None,
+    row_options: RowOptions | None = None,
     stats: RunStats | None = None,
 ) -> PublishedDataset:
     """Write the run's published rows (kept minus excluded, minus exact duplicates unless
     kept) and its card into ``out``."""
     if not 0 <= test_fraction < 1:
         raise PublishError(f"--test-fraction must be in [0, 1), got {test_fraction}")
-    row_options = rows or RowOptions()
+    row_options = row_options or RowOptions()
     published, _ = publishable_rows(run, keep_duplicates=row_options.keep_duplicates)
     if not published:
         why = "all kept rows are excluded" if run.rows else "the run kept no rows"
