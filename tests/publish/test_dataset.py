@@ -205,6 +205,11 @@ def test_every_domain_with_data_has_train_and_test_never_moves_to_train(problems
     plan = plan_configs(rows, test_fraction=fraction, seed=seed, domains=["a", "b", "c"])
     assert list(plan.configs) == sorted({d for _, d in problems})
     assert list(plan.counts()) == ["all", *plan.configs]
+    # stratified: a domain's split does not depend on the other domains' problems
+    for domain in plan.configs:
+        alone = plan_configs([r for r in rows if r["domain"] == domain], test_fraction=fraction,
+                             seed=seed, domains=["a", "b", "c"])  # fmt: skip
+        assert alone.configs[domain] == plan.configs[domain]
     for domain, splits in plan.configs.items():
         assert splits["train"]
         # growing the dataset never turns a test problem into a train one
