@@ -141,10 +141,12 @@ def license_section(options: CardOptions, providers: list[tuple[Provider, int]])
     return lines
 
 
-VOCABULARY = (
+VOCABULARY_TERMS = (
     "Words used here: a response is *checked* when a verifier gave a verdict on it, and "
-    "*passed* (also *verified*) when that verdict is `correct`; only passed responses are "
-    "published (column `verdict.passed`)."
+    "*passed* (also *verified*) when that verdict is `correct`"
+)
+VOCABULARY = (
+    f"{VOCABULARY_TERMS}; only passed responses are published (column `verdict.passed`)."
 )
 
 

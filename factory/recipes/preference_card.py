@@ -8,7 +8,7 @@ from typing import Any
 from factory.publish.card import (
     FACTORY_KEY,
     VERIFICATION_NOTES,
-    VOCABULARY,
+    VOCABULARY_TERMS,
     CardOptions,
     config_entries,
     configs_section,
@@ -124,8 +124,8 @@ def render_preference_card(
         "",
         f"> {str(run.spec.get('description', '')).strip()}",
         "",
-        VOCABULARY.split("; only")[0] + "; every chosen response passed, every rejected one "
-        "was checked and did not pass.",
+        f"{VOCABULARY_TERMS}; every chosen response passed, every rejected one was checked "
+        "and did not pass.",
         "",
     ]
     lines += configs_section(plan, "pairs", options)
