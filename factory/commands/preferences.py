@@ -155,8 +155,9 @@ def register(app: typer.Typer) -> None:
             result = publish_preferences(
                 prefs, out, test_fraction=test_fraction, split_seed=split_seed, card_options=card
             )
-            for warning in result.warnings:
-                typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+            for warning in [*result.warnings, card.licence_warning()]:
+                if warning is not None:
+                    typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             pushed = None
             if repo_id:
                 run = prefs.run

@@ -85,8 +85,9 @@ def register(app: typer.Typer) -> None:
                 options=options,
                 row_options=row_options,
             )
-            for warning in result.warnings:
-                typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+            for warning in [*result.warnings, options.licence_warning()]:
+                if warning is not None:
+                    typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             if result.stats is not None and result.stats.duplicates:
                 typer.echo(f"removed {result.stats.duplicates} exact duplicate rows")
             for config, splits in result.counts().items():

@@ -87,6 +87,15 @@ class CardOptions:
                 "'.' and '-' (e.g. my-license-1.0)"
             )
 
+    def licence_warning(self) -> str | None:
+        """What the publisher should hear when the card cannot name a licence."""
+        if self.license == "other" and not (self.license_name and self.license_link):
+            return (
+                "no licence chosen: the card says so (pick one with --license ID, or "
+                "--license other --license-name NAME --license-link URL)"
+            )
+        return None
+
     def metadata(self) -> dict[str, Any]:
         """The card's licence fields."""
         meta: dict[str, Any] = {"license": self.license}

@@ -78,8 +78,10 @@ def test_licence_options_reach_the_metadata_and_a_licence_section(gsm_run, tmp_p
     assert "license_name" not in card.data.to_dict()
     assert "Licence: `cc-by-4.0`, chosen by the publisher." in card.text
 
+    assert "no licence chosen" not in result.output
     default = tmp_path / "default"
-    assert cli("publish", gsm_run, "--out", default).exit_code == 0
+    result = cli("publish", gsm_run, "--out", default)
+    assert result.exit_code == 0 and "warning: no licence chosen" in result.output
     text = DatasetCard((default / "README.md").read_text()).text
     assert "Licence: none chosen (`license: other`, no licence name or link)" in text
     # the responses came from a server on this machine, not from the Anthropic API
