@@ -26,7 +26,25 @@ JsonLogs = Annotated[
 
 # -- publishing a dataset (and pushing it to the Hub)
 License = Annotated[
-    str, typer.Option("--license", help="License id for the card, e.g. cc-by-4.0.")
+    str,
+    typer.Option(
+        "--license", help="Hub licence id for the card, e.g. cc-by-4.0 (default: other)."
+    ),
+]
+LicenseName = Annotated[
+    str | None,
+    typer.Option("--license-name", help="With --license other: your licence's id."),
+]
+LicenseLink = Annotated[
+    str | None,
+    typer.Option("--license-link", help="With --license other: URL (or repo file) of it."),
+]
+IncludeSystem = Annotated[
+    bool,
+    typer.Option(
+        "--include-system/--exclude-system",
+        help="Start every chat with the spec's solver system prompt and few-shot turns.",
+    ),
 ]
 PrettyName = Annotated[str | None, typer.Option("--pretty-name", help="Title of the card.")]
 RepoId = Annotated[

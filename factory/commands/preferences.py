@@ -95,7 +95,17 @@ def register(app: typer.Typer) -> None:
         split_seed: Annotated[
             int, typer.Option("--split-seed", help="Seed of the split (as `publish --seed`).")
         ] = 0,
+        exclude_truncated: Annotated[
+            bool,
+            typer.Option(
+                "--exclude-truncated",
+                help="Leave out pairs whose rejected response stopped at max_tokens.",
+            ),
+        ] = False,
+        include_system: opts.IncludeSystem = True,
         license_: opts.License = "other",
+        license_name: opts.LicenseName = None,
+        license_link: opts.LicenseLink = None,
         pretty_name: opts.PrettyName = None,
         repo_id: opts.RepoId = None,
         private: opts.Private = False,
@@ -122,6 +132,8 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 length_control=LengthControl(length_control.value),
                 max_length_ratio=max_length_ratio,
+                exclude_truncated=exclude_truncated,
+                include_system=include_system,
             )
         except ValidationError as exc:
             raise _fail(f"bad options: {_options_error(exc)}") from None
@@ -133,10 +145,19 @@ def register(app: typer.Typer) -> None:
                     fg=typer.colors.YELLOW,
                     err=True,
                 )
-            card = CardOptions(license=license_, pretty_name=pretty_name, repo_id=repo_id)
+            card = CardOptions(
+                license=license_,
+                license_name=license_name,
+                license_link=license_link,
+                pretty_name=pretty_name,
+                repo_id=repo_id,
+            )
             result = publish_preferences(
                 prefs, out, test_fraction=test_fraction, split_seed=split_seed, card_options=card
             )
+            for warning in [*result.warnings, card.licence_warning()]:
+                if warning is not None:
+                    typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
             pushed = None
             if repo_id:
                 run = prefs.run

@@ -36,7 +36,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 0.0,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the train/test split.")] = 0,
+        keep_duplicates: Annotated[
+            bool,
+            typer.Option(
+                "--keep-duplicates", help="Also publish rows repeating a (prompt, response)."
+            ),
+        ] = False,
+        include_system: opts.IncludeSystem = True,
         license_: opts.License = "other",
+        license_name: opts.LicenseName = None,
+        license_link: opts.LicenseLink = None,
         pretty_name: opts.PrettyName = None,
         repo_id: opts.RepoId = None,
         private: opts.Private = False,
@@ -46,7 +55,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a run's verified rows as a Hugging Face dataset with a card; optionally push it."""
         from factory.publish.card import CardOptions
-        from factory.publish.dataset import build_dataset
+        from factory.publish.dataset import RowOptions, build_dataset
         from factory.publish.hub import push_dataset
         from factory.publish.run_reader import read_run
 
@@ -58,10 +67,29 @@ def register(app: typer.Typer) -> None:
                     fg=typer.colors.YELLOW,
                     err=True,
                 )
-            options = CardOptions(license=license_, pretty_name=pretty_name, repo_id=repo_id)
-            result = build_dataset(
-                run, out, test_fraction=test_fraction, seed=seed, options=options
+            options = CardOptions(
+                license=license_,
+                license_name=license_name,
+                license_link=license_link,
+                pretty_name=pretty_name,
+                repo_id=repo_id,
             )
+            row_options = RowOptions(
+                include_system=include_system, keep_duplicates=keep_duplicates
+            )
+            result = build_dataset(
+                run,
+                out,
+                test_fraction=test_fraction,
+                seed=seed,
+                options=options,
+                row_options=row_options,
+            )
+            for warning in [*result.warnings, options.licence_warning()]:
+                if warning is not None:
+                    typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+            if result.stats is not None and result.stats.duplicates:
+                typer.echo(f"removed {result.stats.duplicates} exact duplicate rows")
             for config, splits in result.counts().items():
                 parts = ", ".join(f"{split} {n}" for split, n in splits.items())
                 typer.echo(f"config {config}: {parts}")
@@ -69,7 +97,7 @@ def register(app: typer.Typer) -> None:
             if repo_id:
                 commit_message = message or (
                     f"factory publish: {run.spec_name} (spec hash {run.spec_hash}), "
-                    f"{sum(sum(s.values()) for s in result.counts().values())} rows"
+                    f"{sum(len(r) for s in result.configs.values() for r in s.values())} rows"
                 )
                 pushed = push_dataset(
                     out,

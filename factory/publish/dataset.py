@@ -8,18 +8,19 @@ Layout of the output directory (what `datasets.load_dataset(DIR, CONFIG)` reads
 through the card's ``configs`` metadata):
 
     DIR/README.md                                  the dataset card
-    DIR/data/train-00000-of-00001.parquet          one domain: the ``default`` config
-    DIR/data/<domain>/<split>-0000i-of-0000n.parquet   several domains: one config each,
-                                                   plus ``all`` (the default) over every domain
+    DIR/data/train-00000-of-00001.parquet          a one-domain spec: the ``default`` config
+    DIR/data/<domain>/<split>-0000i-of-0000n.parquet   a spec with several domains: one config
+                                                   each, plus ``all`` (the default) over all
 
-Splits are decided per problem by a hash of (seed, problem id), so every sample
-of one problem lands in the same split, and a problem keeps its split when the
-run grows: an updated dataset never moves a test problem into train.
+Config names come from the spec and splits are per config (``factory.publish.splits``).
+What is published of a kept row (``public_row``): the chat the solver answered (with or
+without the spec's system prompt and few-shot turns, the same choice as for preference
+pairs), no column that repeats another, the provider by its public name (no local paths
+or URLs), ``difficulty`` as text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable, Sequence
@@ -38,8 +39,18 @@ from factory.publish.card import (
     read_card_metadata,
     render_card,
 )
+from factory.publish.dedup import publishable_rows
 from factory.publish.errors import PublishError
-from factory.publish.run_reader import RunData, problem_id_of
+from factory.publish.prompts import solver_context
+from factory.publish.providers import RunProviders
+from factory.publish.run_reader import RunData
+from factory.publish.splits import (
+    SplitPlan,
+    data_dir_of,
+    plan_configs,
+    spec_domains,
+    split_of,
+)
 from factory.publish.stats import RunStats, compute_stats
 
 ROWS_PER_PARQUET = 50_000
@@ -57,14 +68,12 @@ LEADING_COLUMNS = (
 # Free-form mappings whose keys differ from row to row: stored as JSON text so that
 # one Parquet schema fits every row.
 JSON_COLUMNS = ("metadata", "check")
-
-
-def split_of(problem_id: str, test_fraction: float, seed: int = 0) -> str:
-    """``"test"`` for about ``test_fraction`` of problems, else ``"train"``; stable per id."""
-    if test_fraction <= 0:
-        return "train"
-    digest = hashlib.sha256(f"{seed}:{problem_id}".encode()).digest()
-    return "test" if int.from_bytes(digest[:8], "big") / 2**64 < test_fraction else "train"
+# Columns a spec's ``output.fields`` may add that repeat a core column, the verdict or the
+# provenance: published once, where the card documents them.
+REPEATED_COLUMNS = (
+    "statement", "model", "verifier", "verifier_version", "prompt_version", "spec_name",
+    "spec_version", "spec_hash", "trust", "problem_id", "sample_index", "reason",
+)  # fmt: skip
 
 
 @dataclass
@@ -72,12 +81,21 @@ class PublishedDataset:
     """What `build_dataset` wrote: per config, per split, the rows (and the card)."""
 
     out: Path
-    configs: dict[str, dict[str, list[dict[str, Any]]]]
+    plan: SplitPlan
     files: list[Path] = field(default_factory=list)
     stats: RunStats | None = None
 
+    @property
+    def configs(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        return self.plan.configs
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.plan.warnings
+
     def counts(self) -> dict[str, dict[str, int]]:
-        return {c: {s: len(r) for s, r in splits.items()} for c, splits in self.configs.items()}
+        """Rows per config and split (``all`` first when there are several configs)."""
+        return self.plan.counts()
 
 
 def _arrow_ready(row: dict[str, Any], leading: Sequence[str] = LEADING_COLUMNS) -> dict[str, Any]:
@@ -106,28 +124,6 @@ def dataset_schema(rows: list[dict[str, Any]]) -> pa.Schema:
     """One schema for every config and split of the dataset (so ``all`` can load them together)."""
     inferred = pa.Table.from_pylist(rows).schema
     return pa.schema([pa.field(f.name, _no_null_types(f.type)) for f in inferred])
-
-
-def plan_configs(
-    rows: list[dict[str, Any]], *, test_fraction: float, seed: int
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Config (domain, or ``default`` for one domain) -> split -> rows, in store order."""
-    domains = sorted({str(r.get("domain") or "unknown") for r in rows})
-    configs: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for row in rows:
-        domain = str(row.get("domain") or "unknown")
-        config = "default" if len(domains) == 1 else domain
-        split = split_of(problem_id_of(row), test_fraction, seed)
-        configs.setdefault(config, {}).setdefault(split, []).append(row)
-    # train first, then test: the order the card lists them.
-    return {
-        c: dict(sorted(s.items(), key=lambda kv: kv[0] != "train"))
-        for c, s in sorted(configs.items())
-    }
-
-
-def data_dir_of(config: str) -> str:
-    return "data" if config == "default" else f"data/{config}"
 
 
 def _write_split(
@@ -183,34 +179,62 @@ def write_dataset(
     rows: list[dict[str, Any]],
     out: Path,
     *,
-    card: Callable[[dict[str, dict[str, int]]], str],
+    card: Callable[[SplitPlan], str],
     test_fraction: float = 0.0,
     seed: int = 0,
     leading: Sequence[str] = LEADING_COLUMNS,
     kind: str = SFT_KIND,
+    domains: list[str] | None = None,
 ) -> PublishedDataset:
     """Write ``rows`` (each with a ``domain`` and a problem id) as Parquet configs and splits.
 
-    ``card(counts)`` renders the README.md from the rows per config and split. Columns in
-    ``leading`` come first, the rest sorted by name. Splits are by problem (`split_of`).
-    ``kind`` is what the card's factory block names; a previous dataset of another kind in
-    ``out`` is not overwritten.
+    ``card(plan)`` renders the README.md from the split plan. Columns in ``leading`` come
+    first, the rest sorted by name. ``domains`` (the spec's) name the configs; splits are by
+    problem, per config (``factory.publish.splits``). ``kind`` is what the card's factory
+    block names; a previous dataset of another kind in ``out`` is not overwritten.
     """
     if not 0 <= test_fraction < 1:
         raise PublishError(f"--test-fraction must be in [0, 1), got {test_fraction}")
     if not rows:
         raise PublishError(f"--out {out}: no rows to write")
-    configs = plan_configs(rows, test_fraction=test_fraction, seed=seed)
+    plan = plan_configs(rows, test_fraction=test_fraction, seed=seed, domains=domains)
     schema = dataset_schema([_arrow_ready(r, leading) for r in rows])
     out = Path(out)
     _prepare_out(out, kind)
-    result = PublishedDataset(out=out, configs=configs)
-    for config, splits in configs.items():
+    result = PublishedDataset(out=out, plan=plan)
+    for config, splits in plan.configs.items():
         for split, split_rows in splits.items():
             result.files.extend(_write_split(out, config, split, split_rows, schema, leading))
-    (out / "README.md").write_text(card(result.counts()), encoding="utf-8")
+    (out / "README.md").write_text(card(plan), encoding="utf-8")
     result.files.append(out / "README.md")
     return result
+
+
+@dataclass(frozen=True)
+class RowOptions:
+    """What of the kept rows is published (the same choices apply to preference pairs)."""
+
+    # The spec's solver system prompt and few-shot turns lead every published chat.
+    include_system: bool = True
+    # Rows repeating an earlier row's (prompt, response) are published too.
+    keep_duplicates: bool = False
+
+
+def public_row(
+    row: dict[str, Any], context: list[dict[str, str]], providers: RunProviders
+) -> dict[str, Any]:
+    """A kept row as published: ``context`` + the run's user/assistant chat, no repeated
+    columns, the provider's public name, ``difficulty`` as text."""
+    out = {k: v for k, v in row.items() if k not in REPEATED_COLUMNS}
+    out["messages"] = [*context, *row["messages"]]
+    if out.get("difficulty") is not None:
+        out["difficulty"] = str(out["difficulty"])
+    provenance = dict(row.get("provenance") or {})
+    provider = providers.of(provenance.get("provider"))
+    provenance["provider"] = provider.name
+    provenance["provider_kind"] = provider.kind
+    out["provenance"] = provenance
+    return out
 
 
 def build_dataset(
@@ -220,27 +244,49 @@ def build_dataset(
     test_fraction: float = 0.0,
     seed: int = 0,
     options: CardOptions | None = None,
+    row_options: RowOptions | None = None,
     stats: RunStats | None = None,
 ) -> PublishedDataset:
-    """Write the run's published rows (kept minus excluded) and its card into ``out``."""
+    """Write the run's published rows (kept minus excluded, minus exact duplicates unless
+    kept) and its card into ``out``."""
     if not 0 <= test_fraction < 1:
         raise PublishError(f"--test-fraction must be in [0, 1), got {test_fraction}")
-    rows = run.published_rows()
-    if not rows:
+    row_options = row_options or RowOptions()
+    published, _ = publishable_rows(run, keep_duplicates=row_options.keep_duplicates)
+    if not published:
         why = "all kept rows are excluded" if run.rows else "the run kept no rows"
         raise PublishError(f"{run.root}: nothing to publish ({why})")
-    stats = stats or compute_stats(run)
+    stats = stats or compute_stats(run, keep_duplicates=row_options.keep_duplicates)
+    context = solver_context(run.spec) if row_options.include_system else []
+    providers = RunProviders(run)
+    public = [public_row(r, context, providers) for r in published]
 
-    def card(counts: dict[str, dict[str, int]]) -> str:
+    def card(plan: SplitPlan) -> str:
         return render_card(
             run,
             stats,
-            counts=counts,
+            plan=plan,
+            rows=public,
+            providers=providers.responses(published),
             options=options or CardOptions(),
+            row_options=row_options,
             test_fraction=test_fraction,
             seed=seed,
         )
 
-    result = write_dataset(rows, out, card=card, test_fraction=test_fraction, seed=seed)
+    result = write_dataset(
+        public,
+        out,
+        card=card,
+        test_fraction=test_fraction,
+        seed=seed,
+        domains=spec_domains(run.spec),
+    )
     result.stats = stats
     return result
+
+
+__all__ = [
+    "LEADING_COLUMNS", "PublishedDataset", "RowOptions", "build_dataset", "data_dir_of",
+    "dataset_schema", "plan_configs", "public_row", "split_of", "write_dataset",
+]  # fmt: skip

@@ -55,6 +55,7 @@ class SpendRecord:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    request_key: str = ""
 
 
 @dataclass
@@ -82,6 +83,28 @@ class RunData:
     @property
     def spec_hash(self) -> str:
         return str(self.manifest.get("spec_hash", ""))
+
+    @property
+    def started_from(self) -> tuple[Path, ...]:
+        """Where the run may have been started from (relative paths it recorded, such as a
+        replay file, are relative to one of them): the current directory and the spec's
+        directory and its parents."""
+        places = [Path.cwd()]
+        spec_path = self.invocation.get("spec_path")
+        if spec_path:
+            places += list(Path(spec_path).parents)[:3]
+        return tuple(places)
+
+    def provider_of_request(self) -> dict[str, str]:
+        """Request key -> the provider string the run recorded for that call's response."""
+        out: dict[str, str] = {}
+        for cands in self.candidates.values():
+            for c in cands:
+                key = (c.get("request") or {}).get("key")
+                provider = (c.get("response") or {}).get("provider")
+                if key and provider:
+                    out[str(key)] = str(provider)
+        return out
 
     def published_rows(self) -> list[dict[str, Any]]:
         """Kept rows minus those of excluded problems, in store order."""
@@ -173,10 +196,10 @@ def _read_state(path: Path) -> dict[str, Any]:
             )
         ]
         spend = [
-            SpendRecord(role, model, int(i), int(o), float(c))
-            for role, model, i, o, c in db.execute(
-                "SELECT role, model, input_tokens, output_tokens, cost_usd FROM spend "
-                "ORDER BY request_key"
+            SpendRecord(role, model, int(i), int(o), float(c), key)
+            for key, role, model, i, o, c in db.execute(
+                "SELECT request_key, role, model, input_tokens, output_tokens, cost_usd "
+                "FROM spend ORDER BY request_key"
             )
         ]
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())

@@ -12,8 +12,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from factory.publish.dedup import publishable_rows
 from factory.publish.diversity import Diversity, measure, words
+from factory.publish.providers import RunProviders
 from factory.publish.run_reader import RunData, problem_id_of
+from verifiers import Reason
 
 NEAR_DUPLICATE_THRESHOLD = 0.8
 
@@ -26,7 +29,7 @@ class RunStats:
     spec_hash: str
     problems: dict[str, int]
     dropped_by_reason: dict[str, int]
-    funnel: dict[str, int]
+    funnel: dict[str, dict[str, int]]
     rejections: dict[str, dict[str, int]]
     pass_rates: dict[str, Any]
     by_domain: dict[str, dict[str, int]]
@@ -36,6 +39,7 @@ class RunStats:
     lengths: dict[str, dict[str, float]]
     diversity: Diversity
     excluded: int
+    duplicates: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,25 +57,38 @@ class RunStats:
             "lengths": self.lengths,
             "diversity": self.diversity.to_dict(),
             "excluded_problems": self.excluded,
+            "duplicate_rows": self.duplicates,
         }
 
 
 def compute_stats(
-    run: RunData, *, near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD
+    run: RunData,
+    *,
+    near_duplicate_threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    keep_duplicates: bool = False,
 ) -> RunStats:
-    """Measure ``run``; rows of excluded problems count as kept but not published."""
-    published = run.published_rows()
+    """Measure ``run``; rows of excluded problems count as kept but not published, and so do
+    exact duplicates of an earlier row unless ``keep_duplicates`` (as `factory publish`)."""
+    published, duplicates = publishable_rows(run, keep_duplicates=keep_duplicates)
     states = Counter(p.state for p in run.problems)
     samples = [c for cands in run.candidates.values() for c in cands]
-    solved = sum(1 for c in samples if c.get("response") is not None)
-    passed = sum(1 for c in samples if c.get("verdict", {}).get("passed"))
+    answered = [c for c in samples if c.get("response") is not None]
+    checked = [c for c in answered if not _unverifiable(c)]
     funnel = {
-        # problems, then solver samples: generated counts problems, the rest count samples.
-        "generated": len(run.problems),
-        "solved": solved,
-        "verified": passed,
-        "kept": len(run.rows),
-        "published": len(published),
+        # Two funnels, never mixed in one chart: problems, and solver samples (responses).
+        "problems": {
+            "generated": len(run.problems),
+            "done": states["done"],
+            "kept": len({problem_id_of(r) for r in run.rows}),
+            "published": len({problem_id_of(r) for r in published}),
+        },
+        "samples": {
+            "answered": len(answered),
+            "checked": len(checked),
+            "passed": sum(1 for c in checked if (c.get("verdict") or {}).get("passed")),
+            "kept": len(run.rows),
+            "published": len(published),
+        },
     }
     rejections: dict[str, Counter[str]] = defaultdict(Counter)
     for record in run.rejections:
@@ -95,9 +112,10 @@ def compute_stats(
         by_topic=_coverage(run, published, "topic"),
         by_difficulty=_coverage(run, published, "difficulty"),
         cost=_cost(run),
-        lengths=_lengths(run, published),
+        lengths=_lengths(published),
         diversity=_diversity(published, near_duplicate_threshold),
         excluded=len(run.excluded),
+        duplicates=duplicates,
     )
 
 
@@ -123,7 +141,7 @@ def _pass_rates(run: RunData) -> dict[str, Any]:
         "problems": len(shares),
         "pass@1": round(statistics.fmean(shares), 4) if shares else None,
         "pass@n": round(sum(any_pass) / len(any_pass), 4) if any_pass else None,
-        # "c/n": how many problems had c of their n samples verified.
+        # "c/n": how many problems had c of their n samples pass.
         "distribution": dict(sorted(distribution.items(), key=lambda kv: _fraction_key(kv[0]))),
     }
 
@@ -147,34 +165,67 @@ def _coverage(run: RunData, published: list[dict[str, Any]], key: str) -> dict[s
     return {k: {"problems": v["problems"], "rows": v["rows"]} for k, v in sorted(out.items())}
 
 
+def _unverifiable(candidate: dict[str, Any]) -> bool:
+    """No verdict on the response itself (the verifier's machinery or the reference failed)."""
+    reason = (candidate.get("verdict") or {}).get("reason")
+    try:
+        return Reason(reason).is_unverifiable
+    except ValueError:
+        return False
+
+
 def _cost(run: RunData) -> dict[str, Any]:
+    """Calls, tokens and cost. Only calls a provider charged for are cost: a replayed or
+    scripted response, or one from a server on the run's machine, was paid by nobody."""
+    providers = RunProviders(run)
     roles: dict[str, dict[str, Any]] = {}
+    by_provider: dict[str, dict[str, Any]] = {}
+    paid_usd = 0.0
+    paid_calls = 0
     for s in run.spend:
+        provider = providers.of_spend(s)
+        usd = s.cost_usd if provider.paid else 0.0
+        paid_usd += usd
+        paid_calls += provider.paid
         entry = roles.setdefault(
             s.role,
-            {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "models": []},
-        )
+            {
+                "calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0,
+                "models": [], "providers": [],
+            },
+        )  # fmt: skip
         entry["calls"] += 1
         entry["input_tokens"] += s.input_tokens
         entry["output_tokens"] += s.output_tokens
-        entry["cost_usd"] += s.cost_usd
-        if s.model not in entry["models"]:
-            entry["models"].append(s.model)
-    for entry in roles.values():
+        entry["cost_usd"] += usd
+        for key, value in (("models", s.model), ("providers", provider.name)):
+            if value not in entry[key]:
+                entry[key].append(value)
+        where = by_provider.setdefault(
+            provider.name,
+            {"kind": provider.kind, "paid": provider.paid, "calls": 0, "cost_usd": 0.0,
+             "description": provider.description},
+        )  # fmt: skip
+        where["calls"] += 1
+        where["cost_usd"] += usd
+    for entry in [*roles.values(), *by_provider.values()]:
         entry["cost_usd"] = round(entry["cost_usd"], 6)
-        entry["models"].sort()
-    usd = sum(s.cost_usd for s in run.spend)
+        for key in ("models", "providers"):
+            if key in entry:
+                entry[key].sort()
     tokens = sum(s.input_tokens + s.output_tokens for s in run.spend)
     kept = len(run.rows)
     return {
         "llm_calls": len(run.spend),
+        "paid_calls": paid_calls,
         "input_tokens": sum(s.input_tokens for s in run.spend),
         "output_tokens": sum(s.output_tokens for s in run.spend),
         "tokens": tokens,
-        "cost_usd": round(usd, 6),
-        "usd_per_kept_row": round(usd / kept, 6) if kept else None,
+        "cost_usd": round(paid_usd, 6),
+        "usd_per_kept_row": round(paid_usd / kept, 6) if kept else None,
         "tokens_per_kept_row": round(tokens / kept, 1) if kept else None,
         "by_role": dict(sorted(roles.items())),
+        "by_provider": dict(sorted(by_provider.items())),
     }
 
 
@@ -202,7 +253,7 @@ def unique_problems(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     return list(seen), list(seen.values())
 
 
-def _lengths(run: RunData, published: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+def _lengths(published: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     _, statements = unique_problems(published)
     return {
         "problem_words": describe([len(words(s)) for s in statements]),
@@ -226,14 +277,20 @@ def render_text(stats: RunStats) -> str:
     )
     for reason, n in stats.dropped_by_reason.items():
         lines.append(f"  dropped: {reason:<22} {n}")
-    f = stats.funnel
+    fp, fs = stats.funnel["problems"], stats.funnel["samples"]
     lines.append("")
-    lines.append("funnel (problems, then solver samples):")
-    lines.append(f"  generated problems   {f['generated']}")
-    lines.append(f"  solved samples       {f['solved']}")
-    lines.append(f"  verified samples     {f['verified']}")
-    lines.append(f"  kept rows            {f['kept']}")
-    lines.append(f"  published rows       {f['published']}  ({stats.excluded} problems excluded)")
+    lines.append(
+        f"funnel of problems: {fp['generated']} generated, {fp['done']} done, "
+        f"{fp['kept']} with a kept row, {fp['published']} published"
+    )
+    lines.append(
+        f"funnel of samples:  {fs['answered']} answered, {fs['checked']} checked, "
+        f"{fs['passed']} passed (verified), {fs['kept']} kept, {fs['published']} published"
+    )
+    lines.append(
+        f"  not published: {stats.excluded} problems excluded, {stats.duplicates} exact "
+        "duplicate rows"
+    )
     if stats.rejections:
         lines.append("rejections by stage and reason:")
         for stage, reasons in stats.rejections.items():
@@ -247,7 +304,7 @@ def render_text(stats: RunStats) -> str:
             f"pass@n {pr['pass@n']:.3f}"
         )
         lines.append(
-            "  verified/samples: " + ", ".join(f"{k}: {v}" for k, v in pr["distribution"].items())
+            "  passed/samples: " + ", ".join(f"{k}: {v}" for k, v in pr["distribution"].items())
         )
     else:
         lines.append("pass rates: no solved problems yet")
@@ -264,15 +321,19 @@ def render_text(stats: RunStats) -> str:
     per_row = "n/a" if c["usd_per_kept_row"] is None else f"${c['usd_per_kept_row']:.6f}"
     tokens_row = "n/a" if c["tokens_per_kept_row"] is None else f"{c['tokens_per_kept_row']:.0f}"
     lines.append(
-        f"cost: ${c['cost_usd']:.4f} for {c['llm_calls']} LLM calls, {c['tokens']} tokens "
-        f"({c['input_tokens']} in, {c['output_tokens']} out); per kept row {per_row}, "
-        f"{tokens_row} tokens"
+        f"cost: ${c['cost_usd']:.4f} paid for {c['paid_calls']} of {c['llm_calls']} LLM calls, "
+        f"{c['tokens']} tokens ({c['input_tokens']} in, {c['output_tokens']} out); per kept row "
+        f"{per_row}, {tokens_row} tokens"
     )
     for role, entry in c["by_role"].items():
+        paid = f"${entry['cost_usd']:.4f}" if entry["cost_usd"] else "not paid"
         lines.append(
-            f"  {role:<10} {', '.join(entry['models'])}: {entry['calls']} calls, "
-            f"{entry['input_tokens'] + entry['output_tokens']} tokens, ${entry['cost_usd']:.4f}"
+            f"  {role:<10} {', '.join(entry['models'])} via {', '.join(entry['providers'])}: "
+            f"{entry['calls']} calls, {entry['input_tokens'] + entry['output_tokens']} tokens, "
+            f"{paid}"
         )
+    for name, entry in c["by_provider"].items():
+        lines.append(f"  provider {name}: {entry['description']}")
     lines.append("lengths (words):")
     for name in ("problem_words", "solution_words"):
         d = stats.lengths[name]

@@ -8,15 +8,22 @@ from typing import Any
 from factory.publish.card import (
     FACTORY_KEY,
     VERIFICATION_NOTES,
+    VOCABULARY_TERMS,
     CardOptions,
     config_entries,
     configs_section,
     factory_block,
     front_matter,
+    license_section,
     markdown_table,
+    providers_section,
     role_rows,
     size_category,
+    total_rows,
 )
+from factory.publish.prompts import describe_context, solver_context
+from factory.publish.providers import RunProviders
+from factory.publish.splits import SplitPlan
 from factory.recipes.preferences import (
     KIND,
     REAL_FAILURES,
@@ -79,16 +86,22 @@ def _length_rule(options: PreferenceOptions) -> str:
 def render_preference_card(
     prefs: PreferenceSet,
     *,
-    counts: dict[str, dict[str, int]],
+    plan: SplitPlan,
     options: CardOptions,
     test_fraction: float = 0.0,
     split_seed: int = 0,
 ) -> str:
     """The README.md of a preference dataset: metadata, how pairs were formed, figures."""
     run, o = prefs.run, prefs.options
+    counts = plan.counts()
     domains = sorted({p.problem.domain for p in prefs.pairs})
-    total = sum(n for splits in counts.values() for n in splits.values())
-    meta: dict[str, Any] = {"license": options.license}
+    total = total_rows(counts)
+    run_providers = RunProviders(run)
+    responses = Counter(
+        run_providers.of(s.provider) for p in prefs.pairs for s in (p.chosen, p.rejected)
+    )
+    providers = sorted(responses.items(), key=lambda pn: (-pn[1], pn[0].name))
+    meta: dict[str, Any] = options.metadata()
     if options.language:
         meta["language"] = [options.language]
     meta.update(
@@ -111,19 +124,34 @@ def render_preference_card(
         "",
         f"> {str(run.spec.get('description', '')).strip()}",
         "",
+        f"{VOCABULARY_TERMS}; every chosen response passed, every rejected one was checked "
+        "and did not pass.",
+        "",
     ]
-    lines += configs_section(counts, "pairs", options)
+    lines += configs_section(plan, "pairs", options)
     lines += [
-        "The columns `prompt` (system, few-shot and user messages exactly as the solver saw "
-        "them), `chosen` and `rejected` (one assistant message each) are TRL's conversational "
-        "preference format, which `trl.DPOTrainer` reads as is. Provenance columns: "
-        "`problem_id`, `domain`, `topic`, `difficulty`, `problem`, `chosen_sample_index`, "
-        "`rejected_sample_index`, `rejected_reason`, `rejected_message` (the verifier's "
-        "message), `chosen_model`, `rejected_model`, `chosen_chars`, `rejected_chars`, "
+        "The columns `prompt` (the messages the solver saw), `chosen` and `rejected` (one "
+        "assistant message each) are TRL's conversational preference format, which "
+        "`trl.DPOTrainer` reads as is. Provenance columns: "
+        "`problem_id`, `domain`, `topic`, `difficulty` (text), `problem`, "
+        "`chosen_sample_index`, `rejected_sample_index`, `rejected_reason`, "
+        "`rejected_truncated` (the rejected response stopped at max_tokens), "
+        "`rejected_message` (the verifier's message), `chosen_model`, `rejected_model`, "
+        "`chosen_provider`, `rejected_provider`, `chosen_chars`, `rejected_chars`, "
         "`pair_rank` (order within the prompt), `selection`, `verifier`, `verifier_version`, "
         "`reference_trust`, `spec_name`, `spec_hash`.",
         "",
-    ]
+        f"- prompt: {describe_context(o.include_system, solver_context(run.spec))} The "
+        "same choice as for `factory publish`, so SFT rows and these prompts match.",
+        f"- duplicates: {prefs.duplicates} pairs repeating an earlier pair's prompt, chosen "
+        "and rejected texts were removed.",
+        f"- truncated rejected responses: {prefs.truncated_rejected()} of {len(prefs.pairs)} "
+        "pairs have a rejected response that stopped at max_tokens"
+        + (" (such pairs were excluded: `--exclude-truncated`)." if o.exclude_truncated
+           else " (`--exclude-truncated` leaves them out)."),
+        "",
+    ]  # fmt: skip
+    lines += providers_section(run, providers)
     if test_fraction > 0:
         lines += [
             f"The test split holds about {test_fraction:.0%} of the prompts, chosen by a hash of "
@@ -174,7 +202,7 @@ def render_preference_card(
     ]
     problem_rows += [[f"no pair: {k}", v] for k, v in prefs.skipped.items()]
     lines += markdown_table(["problems", "count"], problem_rows)
-    lines += ["", "## Models and verifiers", ""]
+    lines += ["", "## Models and verifiers", "", "Models the spec names:", ""]
     lines += markdown_table(["role", "model", "temperature", "max_tokens"], role_rows(run))
     lines.append("")
     used = Counter(
@@ -185,11 +213,12 @@ def render_preference_card(
         ["domain", "verifier", "version", "pairs"],
         [[d, f"`{v}`", ver, n] for (d, v, ver), n in sorted(used.items())],
     )
+    lines.append("")
+    lines += license_section(options, providers)
     lines += [
-        "",
         "## What verification guarantees",
         "",
-        "This data is synthetic: model-written and machine-verified, not reviewed by people. "
+        "This data is synthetic and machine-verified, not reviewed by people. "
         "A preference here says only that one response passed the check and the other did not:",
         "",
     ]

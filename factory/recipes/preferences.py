@@ -42,6 +42,7 @@ Everything is deterministic: same run, same options, same pairs in the same orde
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from collections import Counter
@@ -60,9 +61,13 @@ from factory.publish.card import (
     CardOptions,
 )
 from factory.publish.dataset import PublishedDataset, write_dataset
+from factory.publish.dedup import drop_duplicates
 from factory.publish.diversity import jaccard, shingles
 from factory.publish.errors import PublishError
+from factory.publish.prompts import solver_context
+from factory.publish.providers import RunProviders
 from factory.publish.run_reader import ProblemRecord, RunData, problem_id_of, read_run
+from factory.publish.splits import SplitPlan, spec_domains
 from verifiers import Reason, Verdict
 from verifiers.code import extract_code
 
@@ -92,6 +97,12 @@ class PreferenceOptions(BaseModel):
     seed: int = 0
     length_control: LengthControl = LengthControl.NONE
     max_length_ratio: float | None = Field(None, ge=1.0)
+    # A rejected response cut off at max_tokens teaches "finish your answer" more than
+    # "be right"; these pairs are marked (column `rejected_truncated`) and can be left out.
+    exclude_truncated: bool = False
+    # The same choice as `factory publish --include-system/--exclude-system`: the spec's
+    # solver system prompt and few-shot turns lead every prompt.
+    include_system: bool = True
 
     @model_validator(mode="after")
     def _ratio_needs_ratio_mode(self) -> PreferenceOptions:
@@ -113,8 +124,10 @@ class PreferenceOptions(BaseModel):
         control = self.length_control.value
         if self.length_control is LengthControl.RATIO:
             control += f" (max {self.ratio:g}x)"
+        truncated = ", truncated rejected excluded" if self.exclude_truncated else ""
         return (
-            f"at most {self.max_pairs_per_prompt} per prompt, {selection}, length control {control}"
+            f"at most {self.max_pairs_per_prompt} per prompt, {selection}, length control "
+            f"{control}{truncated}"
         )
 
 
@@ -127,6 +140,8 @@ class JudgedSample:
     text: str
     verdict: Verdict
     model: str
+    truncated: bool = False  # the response stopped at max_tokens
+    provider: str = ""  # the provider string the run recorded
 
     @property
     def passed(self) -> bool:
@@ -213,6 +228,7 @@ class PreferenceSet:
     unverifiable: int
     before: LengthStats
     after: LengthStats
+    duplicates: int = 0  # pairs dropped for repeating an earlier pair's three texts
 
     @property
     def prompts(self) -> int:
@@ -224,7 +240,12 @@ class PreferenceSet:
 
     def rows(self) -> list[dict[str, Any]]:
         """The pairs as dataset rows (TRL's conversational preference format + provenance)."""
-        return [_row(self.run, p, self.options) for p in self.pairs]
+        providers = RunProviders(self.run)
+        return [_row(self.run, p, self.options, providers) for p in self.pairs]
+
+    def truncated_rejected(self) -> int:
+        """Pairs whose rejected response stopped at max_tokens."""
+        return sum(p.rejected.truncated for p in self.pairs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -237,6 +258,8 @@ class PreferenceSet:
             "skipped": self.skipped,
             "unverifiable_candidates": self.unverifiable,
             "rejected_reasons": self.rejected_reasons(),
+            "duplicate_pairs": self.duplicates,
+            "truncated_rejected": self.truncated_rejected(),
             "length_before": self.before.to_dict(),
             "length_after": self.after.to_dict(),
         }
@@ -312,7 +335,8 @@ def ordered_combos(
 ) -> list[Combo]:
     """Every possible (chosen, rejected) of one prompt, in the order pairs are taken."""
     passing = sorted((s for s in samples if s.passed), key=lambda s: s.index)
-    failing = sorted((s for s in samples if s.failed_for_real), key=lambda s: s.index)
+    usable = [s for s in samples if not (options.exclude_truncated and s.truncated)]
+    failing = sorted((s for s in usable if s.failed_for_real), key=lambda s: s.index)
     # Two texts that are equal teach nothing; a pair shares one prompt (a problem's samples
     # always do, the check only keeps a damaged run from pairing across prompts).
     combos = [(c, r) for c in passing for r in failing if c.text != r.text and c.prompt == r.prompt]
@@ -360,6 +384,8 @@ def prompt_combos(
         return [], "no_passing_candidate"
     if not any(s.failed_for_real for s in samples):
         return [], "no_failing_candidate"
+    if options.exclude_truncated and all(s.truncated for s in samples if s.failed_for_real):
+        return [], "only_truncated_failing"
     ordered = ordered_combos(problem_id, domain, samples, options)
     return ordered, None if ordered else "no_distinct_pair"
 
@@ -449,6 +475,8 @@ def _samples(problem: ProblemRecord, records: list[dict[str, Any]]) -> list[Judg
                     text=str(response.get("text", "")),
                     verdict=verdict,
                     model=str(response.get("model") or request.get("model", "")),
+                    truncated=response.get("stop_reason") == "max_tokens",
+                    provider=str(response.get("provider") or ""),
                 )
             )
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
@@ -459,18 +487,13 @@ def _samples(problem: ProblemRecord, records: list[dict[str, Any]]) -> list[Judg
     return out
 
 
-def solver_messages(run: RunData, user_prompt: str) -> list[dict[str, str]]:
-    """The conversation the solver answered: the spec's system prompt and few-shot turns (as
-    the run's spec snapshot records them), then the problem's prompt."""
-    solver = (run.spec.get("roles") or {}).get("solver") or {}
-    messages: list[dict[str, str]] = []
-    if solver.get("system"):
-        messages.append({"role": "system", "content": str(solver["system"])})
-    for shot in solver.get("few_shot") or []:
-        messages.append({"role": "user", "content": str(shot["user"])})
-        messages.append({"role": "assistant", "content": str(shot["assistant"])})
-    messages.append({"role": "user", "content": user_prompt})
-    return messages
+def solver_messages(
+    run: RunData, user_prompt: str, *, include_system: bool = True
+) -> list[dict[str, str]]:
+    """The prompt of a pair: the spec's system prompt and few-shot turns (as the run's spec
+    snapshot records them; left out unless ``include_system``), then the problem's prompt."""
+    context = solver_context(run.spec) if include_system else []
+    return [*context, {"role": "user", "content": user_prompt}]
 
 
 def _not_trusted(problem: ProblemRecord, run: RunData) -> str | None:
@@ -539,17 +562,19 @@ def build_preference_pairs(
             pairs.append(
                 PreferencePair(
                     problem=problem,
-                    prompt=solver_messages(run, c.prompt),
+                    prompt=solver_messages(run, c.prompt, include_system=options.include_system),
                     chosen=c,
                     rejected=r,
                     rank=rank,
                     trust=trust.get(problem.id) or fallback,
                 )
             )
+    pairs, duplicates = drop_duplicates(pairs, _pair_key)
     return PreferenceSet(
         run=run,
         options=options,
         pairs=pairs,
+        duplicates=duplicates,
         skipped=dict(sorted(skipped.items())),
         unverifiable=unverifiable,
         before=LengthStats.of(before),
@@ -557,9 +582,17 @@ def build_preference_pairs(
     )
 
 
-def _row(run: RunData, pair: PreferencePair, options: PreferenceOptions) -> dict[str, Any]:
+def _pair_key(pair: PreferencePair) -> str:
+    """Two samples with equal texts make equal pairs: the same prompt, chosen and rejected."""
+    return json.dumps([pair.prompt, pair.chosen.text, pair.rejected.text], sort_keys=True)
+
+
+def _row(
+    run: RunData, pair: PreferencePair, options: PreferenceOptions, providers: RunProviders
+) -> dict[str, Any]:
     c, r = pair.chosen, pair.rejected
     data = pair.problem.data
+    difficulty = data.get("difficulty")
     return {
         "id": pair.id,
         "prompt": pair.prompt,
@@ -568,11 +601,14 @@ def _row(run: RunData, pair: PreferencePair, options: PreferenceOptions) -> dict
         "problem_id": pair.problem.id,
         "domain": pair.problem.domain,
         "topic": data.get("topic"),
-        "difficulty": data.get("difficulty"),
+        "difficulty": None if difficulty is None else str(difficulty),
         "problem": pair.problem.statement,
         "chosen_sample_index": c.index,
         "rejected_sample_index": r.index,
         "rejected_reason": r.verdict.reason.value,
+        "rejected_truncated": r.truncated,
+        "chosen_provider": providers.of(c.provider).name,
+        "rejected_provider": providers.of(r.provider).name,
         "rejected_message": r.verdict.message[:500],
         "chosen_model": c.model,
         "rejected_model": r.model,
@@ -611,10 +647,10 @@ def publish_preferences(
 
     card_options = card_options or CardOptions()
 
-    def card(counts: dict[str, dict[str, int]]) -> str:
+    def card(plan: SplitPlan) -> str:
         return render_preference_card(
             prefs,
-            counts=counts,
+            plan=plan,
             options=card_options,
             test_fraction=test_fraction,
             split_seed=split_seed,
@@ -628,4 +664,5 @@ def publish_preferences(
         seed=split_seed,
         leading=LEADING_COLUMNS,
         kind=KIND,
+        domains=spec_domains(prefs.run.spec),
     )

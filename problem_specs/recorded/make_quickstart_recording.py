@@ -114,6 +114,8 @@ def main() -> None:
         lines = rec.read_text().splitlines()
     header = json.loads(lines[0])
     header["note"] = NOTE
+    # The structured mark a publisher reads (factory.publish.providers): no model wrote these.
+    header["responses"] = "scripted"
     OUT.write_text("\n".join([json.dumps(header, sort_keys=True), *lines[1:]]) + "\n")
     print(f"wrote {OUT} ({len(lines) - 1} responses)")
 

@@ -13,8 +13,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from factory.commands.preferences import register as register_preferences
 from factory.commands.publish import register
 from factory.testing.anthropic_server import AnthropicTestServer
+from tests.publish.quickstart import make_quickstart_run
 from tests.run.scripted_llm import GSM_SPEC, gsm_responder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,9 +47,11 @@ def gsm_run(gsm_run_master, tmp_path) -> Path:
 
 @pytest.fixture
 def cli():
-    """Invoke the publishing commands through typer, as factory/cli.py will."""
+    """Invoke the publishing commands (and `preferences`) through typer, as factory/cli.py
+    does."""
     app = typer.Typer()
     register(app)
+    register_preferences(app)
 
     @app.callback()
     def main() -> None:
@@ -70,3 +74,17 @@ def load_published(tmp_path):
         return datasets.load_dataset(str(path), config, cache_dir=str(tmp_path / "hf-cache"))
 
     return load
+
+
+@pytest.fixture(scope="session")
+def quickstart_run_master(tmp_path_factory) -> Path:
+    """The README's quickstart run (see tests/publish/quickstart.py)."""
+    return make_quickstart_run(tmp_path_factory.mktemp("runs") / "quickstart")
+
+
+@pytest.fixture
+def quickstart_run(quickstart_run_master, tmp_path) -> Path:
+    """A private copy of the quickstart run."""
+    copy = tmp_path / "quickstart"
+    shutil.copytree(quickstart_run_master, copy)
+    return copy

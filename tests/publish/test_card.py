@@ -54,3 +54,44 @@ def test_size_categories():
     assert [size_category(n) for n in (0, 999, 1000, 20_000, 2_000_000)] == [
         "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "1M<n<10M",
     ]  # fmt: skip
+
+
+def test_licence_options_reach_the_metadata_and_a_licence_section(gsm_run, tmp_path, cli):
+    from huggingface_hub import DatasetCard
+
+    own = tmp_path / "own"
+    result = cli("publish", gsm_run, "--out", own, "--license", "other", "--license-name",
+                 "my-license-1.0", "--license-link", "https://example.org/license")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    card = DatasetCard((own / "README.md").read_text())
+    meta = card.data.to_dict()
+    assert (meta["license"], meta["license_name"], meta["license_link"]) == (
+        "other", "my-license-1.0", "https://example.org/license",
+    )  # fmt: skip
+    assert "## Licence" in card.text
+    assert "Licence: `my-license-1.0` (https://example.org/license)" in card.text
+
+    cc = tmp_path / "cc"
+    assert cli("publish", gsm_run, "--out", cc, "--license", "cc-by-4.0").exit_code == 0
+    card = DatasetCard((cc / "README.md").read_text())
+    assert card.data.to_dict()["license"] == "cc-by-4.0"
+    assert "license_name" not in card.data.to_dict()
+    assert "Licence: `cc-by-4.0`, chosen by the publisher." in card.text
+
+    assert "no licence chosen" not in result.output
+    default = tmp_path / "default"
+    result = cli("publish", gsm_run, "--out", default)
+    assert result.exit_code == 0 and "warning: no licence chosen" in result.output
+    text = DatasetCard((default / "README.md").read_text()).text
+    assert "Licence: none chosen (`license: other`, no licence name or link)" in text
+    # the responses came from a server on this machine, not from the Anthropic API
+    assert "whatever model (if any) served them" in text and "anthropic.com" not in text
+
+
+def test_licence_options_that_do_not_fit_are_refused(gsm_run, tmp_path, cli):
+    out = tmp_path / "ds"
+    result = cli("publish", gsm_run, "--out", out, "--license", "mit", "--license-name", "x")
+    assert result.exit_code == 2 and "go with --license other" in result.output
+    result = cli("publish", gsm_run, "--out", out, "--license-name", "My Licence")
+    assert result.exit_code == 2 and "lowercase id" in result.output
+    assert not out.exists()

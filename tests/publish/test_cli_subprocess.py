@@ -19,7 +19,7 @@ def test_stats_publish_and_check_through_the_real_cli(gsm_run, tmp_path):
 
     stats = run("stats", gsm_run, "--json")
     assert stats.returncode == 0, stats.stderr
-    assert json.loads(stats.stdout)["funnel"]["generated"] == 20
+    assert json.loads(stats.stdout)["funnel"]["problems"]["generated"] == 20
     bench = tmp_path / "b.jsonl"
     bench.write_text(json.dumps({"question": "nothing like the run"}) + "\n")
     checked = run("check-contamination", gsm_run, "--against", bench)

@@ -24,6 +24,7 @@ from pathlib import Path
 import datasets
 import pytest
 import typer
+from huggingface_hub import DatasetCard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -52,6 +53,7 @@ from factory.recipes.preferences import (
 )
 from factory.testing.anthropic_server import AnthropicTestServer, last_user_text
 from tests.publish.fake_hub import TOKEN, FakeHub
+from tests.publish.quickstart import make_quickstart_run
 from tests.run.scripted_llm import (
     GSM_DATA,
     GSM_SPEC,
@@ -801,3 +803,79 @@ def test_the_cli_offers_every_length_control():
     from factory.commands.preferences import LengthChoice
 
     assert [c.value for c in LengthChoice] == [c.value for c in LengthControl]
+
+
+# -- the quickstart run (replayed scripted answers, math and code) ------------------------
+@pytest.fixture(scope="session")
+def quickstart_run(tmp_path_factory) -> Path:
+    """The README's quickstart run (read only by these tests)."""
+    return make_quickstart_run(tmp_path_factory.mktemp("runs") / "quickstart")
+
+
+@pytest.mark.docker
+def test_truncated_rejected_responses_are_a_column_and_can_be_left_out(
+    quickstart_run, tmp_path, load
+):
+    """4 of the quickstart's 7 pairs reject a response that stopped at max_tokens."""
+    run = read_run(quickstart_run)
+    truncated = {
+        (pid, c["sample_index"])
+        for pid, cands in run.candidates.items()
+        for c in cands
+        if c["response"]["stop_reason"] == "max_tokens"
+    }
+    out = tmp_path / "dpo"
+    publish_preferences(build_preference_pairs(run), out)
+    pairs = load(out, "all")["train"]
+    assert len(pairs) == 7
+    marked = [
+        (p, i) in truncated
+        for p, i in zip(pairs["problem_id"], pairs["rejected_sample_index"], strict=True)
+    ]
+    assert pairs["rejected_truncated"] == marked and sum(marked) == 4
+    card = DatasetCard((out / "README.md").read_text()).text
+    assert "4 of 7 pairs have a rejected response that stopped at max_tokens" in card
+
+    kept = tmp_path / "dpo-kept"
+    prefs = build_preference_pairs(run, PreferenceOptions(exclude_truncated=True))
+    publish_preferences(prefs, kept)
+    pairs = load(kept, "all")["train"]
+    assert len(pairs) == 3 and not any(pairs["rejected_truncated"])
+    assert prefs.skipped.get("only_truncated_failing") == 4
+    assert "(such pairs were excluded: `--exclude-truncated`)" in (kept / "README.md").read_text()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("system", ["--include-system", "--exclude-system"])
+def test_sft_rows_and_preference_prompts_have_one_shape(quickstart_run, tmp_path, load, system):
+    from factory.commands.publish import register as register_publish
+
+    app = typer.Typer()
+    register(app)
+    register_publish(app)
+    runner = CliRunner()
+    for command, out in (("publish", "sft"), ("preferences", "dpo")):
+        result = runner.invoke(app, [command, str(quickstart_run), "--out", str(tmp_path / out),
+                                     system])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    sft = load(tmp_path / "sft", "all")["train"]
+    dpo = load(tmp_path / "dpo", "all")["train"]
+    prompt_of = {
+        row["provenance"]["problem_id"]: row["messages"][:-1] for row in sft
+    }  # the chat minus the response
+    for row in dpo:
+        if row["problem_id"] in prompt_of:
+            assert row["prompt"] == prompt_of[row["problem_id"]]
+    assert set(dpo["problem_id"]) & set(prompt_of)
+    roles = {tuple(m["role"] for m in p) for p in dpo["prompt"]}
+    assert roles == ({("system", "user")} if system == "--include-system" else {("user",)})
+
+
+@pytest.mark.docker
+def test_config_names_stay_when_length_control_leaves_one_domain(quickstart_run, tmp_path, load):
+    out = tmp_path / "dpo"
+    options = PreferenceOptions(length_control=LengthControl.RATIO)
+    result = publish_preferences(build_preference_pairs(quickstart_run, options), out)
+    assert set(load(out, "math")["train"]["domain"]) == {"math"}  # not "default"
+    assert list(result.counts()) == ["all", "math"]
+    assert any("no config code" in w for w in result.warnings)
