@@ -51,8 +51,13 @@ class _Worker:
 
     def __init__(self, zygote: ZygoteHandle) -> None:
         self.zygote = zygote
+        self.generation = zygote.generation
         self.pid, self.conn = zygote.fork_worker()
         self.tasks = 0
+
+    def stale(self) -> bool:
+        """True once the zygote's ``sys.path`` has changed since this worker was forked."""
+        return self.generation != self.zygote.generation
 
     def crashed(self, when: str) -> WorkerCrashed:
         """The error describing why the (now dead) process ended."""
@@ -151,24 +156,41 @@ class WorkerPool:
 
     def _zygote_handle(self) -> ZygoteHandle:
         with self._zygote_lock:
+            dead = self._zygote is not None and self._zygote.process.poll() is not None
+            if dead:
+                # Killed from outside (its workers died with it): drop them, start afresh.
+                with self._cond:
+                    orphans = [w for w in self._idle if w.zygote is self._zygote]
+                    self._idle = [w for w in self._idle if w.zygote is not self._zygote]
+                for worker in orphans:
+                    worker.close()
+                self._zygote = None
             if self._zygote is None:
                 self._zygote = ZygoteHandle(self.preload, self._retire_rss_kb)
             return self._zygote
 
     def _acquire(self) -> _Worker:
         self.forget_inherited()  # a fork without the at-fork hook (e.g. a raw clone)
+        stale: list[_Worker] = []
+        worker: _Worker | None = None
         with self._cond:
             while True:
                 if self._closed:
                     raise WorkerError("worker pool is shut down")
+                while self._idle and self._idle[-1].stale():
+                    stale.append(self._idle.pop())
                 if self._idle:
                     worker = self._idle.pop()
                     self._busy.add(worker)
-                    return worker
+                    break
                 if len(self._busy) + self._starting < self.size:
                     self._starting += 1
                     break
                 self._cond.wait()
+        for old in stale:
+            old.close()  # EOF: it exits; its slot is free again
+        if worker is not None:
+            return worker
         worker = self._start_reserved()
         with self._cond:
             self._busy.add(worker)

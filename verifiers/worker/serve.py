@@ -11,7 +11,8 @@ Control messages between the caller and the zygote are pickled tuples, one per
 ``SOCK_SEQPACKET`` datagram (so framing and passing a file descriptor are free):
 
 - ``("init", sys_path, preload)`` -> ``("ready", zygote_pid)``
-- ``("import", module)`` -> ``("imported", error_or_None)``: later workers start with it
+- ``("import", module, sys_path)`` -> ``("imported", error_or_None)``: later workers
+  start with it (and with the caller's current ``sys.path``)
 - ``("fork",)`` + one fd -> ``("forked", worker_pid)``
 - ``("kill", pid)`` -> ``("killed", status_or_None)``: SIGKILL and reap now
 - ``("status", pid, wait_s)`` -> ``("status", status_or_None)``: exit status, like
@@ -220,8 +221,10 @@ class _Zygote:
         for fd in fds:
             os.close(fd)
         if kind == "import":
+            _, name, sys_path = message
+            sys.path[:] = list(sys_path)
             try:
-                __import__(message[1])
+                __import__(name)
             except BaseException as exc:  # reported; the worker will meet it too
                 return ("imported", f"{type(exc).__name__}: {exc}")
             return ("imported", None)

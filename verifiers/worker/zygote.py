@@ -74,8 +74,11 @@ class ZygoteHandle:
             raise
         finally:
             theirs.close()
+        self._sys_path = _child_sys_path()
+        self.generation = 0
+        """Bumped whenever the zygote's ``sys.path`` changes; older workers are stale."""
         try:
-            ready = self._call(("init", _child_sys_path(), tuple(preload)), START_TIMEOUT_S)
+            ready = self._call(("init", self._sys_path, tuple(preload)), START_TIMEOUT_S)
         except BaseException:
             self.close()
             raise
@@ -138,11 +141,18 @@ class ZygoteHandle:
         return reply[1], Connection(ours.detach())
 
     def import_module(self, name: str) -> None:
-        """Have the zygote import ``name`` so workers forked later start with it loaded."""
+        """Have the zygote import ``name`` so workers forked later start with it loaded.
+
+        The caller's current ``sys.path`` goes along: it may have grown since the start.
+        """
         if name in self._imported:
             return
         self._imported.add(name)
-        self._call(("import", name), START_TIMEOUT_S)
+        sys_path = _child_sys_path()
+        self._call(("import", name, sys_path), START_TIMEOUT_S)
+        if sys_path != self._sys_path:
+            self._sys_path = sys_path
+            self.generation += 1  # workers forked before lack the new path: retire them
 
     def kill(self, pid: int) -> int | None:
         """SIGKILL worker ``pid`` and return its exit status (None if it was gone already)."""
