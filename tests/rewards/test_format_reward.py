@@ -32,3 +32,8 @@ def test_names_and_kinds():
     assert FormatReward("code", name="has_code").__name__ == "has_code"
     with pytest.raises(VerifierOptionsError):
         FormatReward("sql")
+
+
+def test_with_a_column_rows_of_the_other_task_are_none():
+    reward = FormatReward("math", column="answer")
+    assert reward(["\\boxed{1}", "\\boxed{1}", "no"], answer=["1", None, "2"]) == [1.0, None, 0.0]
