@@ -353,3 +353,13 @@ def test_forked_child_gets_its_own_pool_and_leaves_the_parents_alone(solo_pool):
     assert child_zygote != solo_pool.zygote_pid()
     assert gone_soon(child_worker) and gone_soon(child_zygote)  # the child's pool ended with it
     assert solo_pool.run(getpid) == parent_worker
+
+
+def test_the_worker_module_is_not_meant_to_be_run_by_hand():
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "verifiers.worker"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "started by the pool" in result.stderr
