@@ -107,6 +107,11 @@ def serve_tasks(conn: Connection, retire_rss_kb: int) -> None:
         try:
             fn, args, memory_mb = pickle.loads(data)
         except Exception as exc:  # e.g. fn's module cannot be imported here
+            if "__main__" in str(exc):  # e.g. a functools.partial of a main-script function
+                exc = ValueError(
+                    f"the task refers to the caller's main script ({exc}); the worker never "
+                    "imports the caller's __main__, so define it in a module"
+                )
             conn.send(_error_reply(exc, False))
             continue
         if memory_mb != current_cap:
