@@ -181,8 +181,5 @@ def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
             )
         _build("offline", tag, {"BASE": base})
     docker_api.tag_image(tag, REPOSITORY, "latest")
-    keep = {tag, f"{REPOSITORY}:latest", *expected_tags()}
-    for old in docker_api.remove_other_tags(REPOSITORY, keep):
-        _log(f"removed the stale image {old}")
     _log(f"ready: {tag} (also tagged {REPOSITORY}:latest)")
     return tag

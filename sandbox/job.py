@@ -24,6 +24,8 @@ class Job(BaseModel):
     """Per-job address-space cap (RLIMIT_AS) inside the container."""
     max_output_bytes: int = Field(default=1_000_000, ge=0)
     """Cap per stream (stdout, stderr); the excess is discarded and flagged."""
+    report_channel: bool = True
+    """Give the child the report channel on fd 3; False: the child has no fd 3 at all."""
     env: dict[str, str] = Field(default_factory=dict)
     """Extra env for the child. Nothing from the host env reaches it."""
 

@@ -59,6 +59,11 @@ class _ContainerFailed(Exception):
     """Infra failure of one container; the pool retries on a fresh one."""
 
 
+class _JobNotSetUp(_ContainerFailed):
+    """The runner could not write the job's files: doubt about the container (an earlier job
+    may have poisoned it), so it is replaced and the job retried once on a fresh one."""
+
+
 class _Container:
     """One warm container: a `docker run -i` process speaking the runner protocol."""
 
@@ -143,7 +148,7 @@ class _Container:
             raise _ContainerFailed(f"container is gone: {exc}; {self._stderr_tail()}") from exc
         reply = self._read_message(time.monotonic() + job.timeout_s + REPLY_GRACE_S)
         if reply.get("job_error"):
-            raise SandboxError(f"the job cannot be set up: {reply['job_error']}")
+            raise _JobNotSetUp(f"the job cannot be set up: {reply['job_error']}")
         if not reply.get("ok") or not isinstance(reply.get("result"), dict):
             raise _ContainerFailed(f"runner error: {str(reply.get('error', reply))[:500]}")
         return reply["result"]
@@ -328,6 +333,8 @@ class SandboxPool:
                 except (_ContainerFailed, ValidationError) as exc:
                     self._replace(slot, container, force=True)
                     if attempt == 2:
+                        if isinstance(exc, _JobNotSetUp):
+                            raise SandboxError(str(exc)) from exc
                         _raise_unavailable_if_docker_is_gone()
                         raise SandboxInfraError(f"sandbox failed twice: {exc}") from exc
                     continue

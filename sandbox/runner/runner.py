@@ -87,8 +87,9 @@ def _child_env(job: dict, workdir: str) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "NUMEXPR_NUM_THREADS": "1",
-        "FACTORY_REPORT_FD": str(REPORT_FD),
     }
+    if job.get("report_channel", True):
+        env["FACTORY_REPORT_FD"] = str(REPORT_FD)
     env.update(job.get("env") or {})
     return env
 
@@ -117,6 +118,8 @@ def _enter_job(job: dict, workdir: str, fds: tuple[int, int, int, int]) -> None:
     for target, fd in enumerate(high):
         os.dup2(fd, target)
     os.closerange(REPORT_FD + 1, 65536)
+    if not job.get("report_channel", True):
+        os.close(REPORT_FD)  # a job without a report channel has no fd 3 at all
     os.chdir(workdir)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
@@ -338,11 +341,13 @@ class Zygote:
         if not self.alive():
             return None
         assert self.sock is not None
-        spec = {k: job[k] for k in ("argv", "env", "memory_mb", "timeout_s") if k in job}
+        keys = ("argv", "env", "memory_mb", "timeout_s", "report_channel")
+        spec = {k: job[k] for k in keys if k in job}
         try:
             self.sock.settimeout(self.REPLY_S)
-            socket.send_fds(self.sock, [json.dumps({"job": spec, "workdir": workdir}).encode()],
-                            list(fds))
+            socket.send_fds(
+                self.sock, [json.dumps({"job": spec, "workdir": workdir}).encode()], list(fds)
+            )
             return int(json.loads(self.sock.recv(256))["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             self.stop()
@@ -454,6 +459,26 @@ def _wipe(directory: str) -> None:
                     os.unlink(entry.path)
 
 
+def _reset_metadata(directory: str) -> None:
+    """Remove every extended attribute of a scratch dir (POSIX ACLs are xattrs: a default
+    ACL would shape every later job's files) and reset its times, so nothing a job sets on
+    the dirs themselves reaches the next job. Dirs we do not own (root's /dev/shm) a job
+    cannot set either."""
+    if os.stat(directory).st_uid != os.getuid():
+        return
+    try:
+        names = os.listxattr(directory)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            names = []
+        else:
+            raise
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.removexattr(directory, name)
+    os.utime(directory, (0, 0))
+
+
 def _remove_sysv_ipc() -> None:
     """Remove shared memory segments, semaphores and message queues the job created."""
     for name, column, remove in (
@@ -490,9 +515,14 @@ def _cleanup() -> str | None:
             if os.stat(directory).st_mode & 0o7777 != mode:
                 os.chmod(directory, mode)  # the job may have locked its own dirs
             _wipe(directory)
+            _reset_metadata(directory)
         _remove_sysv_ipc()
     except OSError as exc:
         return f"cleanup failed: {exc}"
+    for directory in _SCRATCH_MODES:
+        with contextlib.suppress(OSError):
+            if os.listxattr(directory):
+                return f"extended attributes survive the reset on {directory}"
 
     if _other_processes():
         return f"processes survive the kill: {_other_processes()}"
@@ -538,7 +568,26 @@ class _Capture:
         self.data += chunk
 
 
+MAX_RECORD_DEPTH = 64
+
+
+def _too_deep(value: object) -> bool:
+    """True when ``value`` nests deeper than MAX_RECORD_DEPTH (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_RECORD_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
 def _parse_records(raw: bytes, truncated: bool) -> tuple[list[dict], bool]:
+    """The job's report lines; a line that is not a JSON object (or nests too deeply for us
+    to pass on) is kept as {"_malformed": ...}: the job's problem, never the runner's."""
     records: list[dict] = []
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
@@ -551,9 +600,11 @@ def _parse_records(raw: bytes, truncated: bool) -> tuple[list[dict], bool]:
         text = line.decode("utf-8", "replace")
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError, MemoryError):
             value = None
-        records.append(value if isinstance(value, dict) else {"_malformed": text[:1000]})
+        if not isinstance(value, dict) or _too_deep(value):
+            value = {"_malformed": text[:1000]}
+        records.append(value)
     return records, truncated
 
 

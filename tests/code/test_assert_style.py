@@ -31,7 +31,7 @@ def test_humaneval_pass_and_fail(pool):
     assert v.verifier == "unit_tests" and v.verifier_version == "1.0.0" and v.elapsed_s > 0
     assert v.details["image"].startswith("factory-sandbox")
     assert v.details["total_tests"] == v.details["passed_tests"] == 3
-    assert [t["mode"] for t in v.details["tests"]] == ["split", "split", "in_child"]
+    assert [t["mode"] for t in v.details["tests"]] == ["judge", "judge", "judge"]
 
     v = run(pool, WRONG)
     assert not v.passed and v.reason is Reason.TESTS_FAILED
@@ -167,7 +167,7 @@ def test_in_child_assert_with_patched_assertion_error(pool):
     sol = "import builtins\nbuiltins.AssertionError = KeyError\ndef add(a, b):\n    return 0\n"
     v = run(pool, sol, tests)
     assert v.reason is Reason.TESTS_FAILED
-    assert v.details["tests"][0]["mode"] == "in_child"
+    assert v.details["tests"][0]["mode"] == "judge"
 
 
 def test_output_is_captured_and_capped(pool):
@@ -203,6 +203,6 @@ def check(candidate):
     sol = "import numpy as np\ndef double(xs):\n    return np.array(xs, dtype=float) * 2\n"
     v = run(pool, sol, tests, entry_point="double")
     assert v.passed, v.message
-    assert {t["mode"] for t in v.details["tests"]} == {"split"}
+    assert {t["mode"] for t in v.details["tests"]} == {"judge"}
     sol = "import numpy as np\ndef double(xs):\n    return np.float64(len(xs))\n"
     assert run(pool, sol, tests, entry_point="double").reason is Reason.TESTS_FAILED

@@ -43,3 +43,16 @@ def test_match_symmetric(a, b, tol):
 def test_trailing_whitespace_never_matters(a, tail):
     assert outputs_match(a, a + tail)
     assert outputs_match(a, a)
+
+
+@given(st.integers(), st.integers(), st.sampled_from([1e-9, 1e-3, 0.5]))
+def test_integers_compare_exactly_whatever_the_tolerance(a, b, tol):
+    assert outputs_match(str(a), str(b), float_tol=tol) == (a == b)
+
+
+def test_only_ascii_decimal_tokens_are_numbers():
+    for got, want in [("５", "5"), ("1_000", "1000"), ("٣", "3"), ("0.0000009", "0"),
+                      ("1000000008", "1000000007"), ("5.0", "5"), ("nan", "NaN")]:  # fmt: skip
+        assert not outputs_match(got, want, float_tol=1e-3), (got, want)
+    assert outputs_match("1e-9", "0.0", float_tol=1e-6)
+    assert outputs_match("2.5000001", "2.5", float_tol=1e-6)

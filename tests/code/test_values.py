@@ -87,3 +87,8 @@ def test_float_tolerance():
     assert not values_equal([1.0], (1.0,), float_tol=1e-6)
     assert not values_equal(1.1, 1.0, float_tol=1e-6)
     assert values_equal(float("nan"), float("nan"), float_tol=1e-6)
+    # The tolerance applies where the expected value is a float; an int expected is exact.
+    assert not values_equal(5.0000001, 5, float_tol=1e-3)
+    assert values_equal(5.0, 5, float_tol=1e-3)
+    assert values_equal(5, 5.0000001, float_tol=1e-3)
+    assert not values_equal([True], [1.0000001], float_tol=1e-3)

@@ -11,10 +11,11 @@ from verifiers.code.asserts import (
     BrokenTestsError,
     Step,
     find_check,
-    judge,
+    free_names,
     last_function_name,
     parse_tests,
     plan_asserts,
+    solution_imports,
     solution_names,
 )
 from verifiers.code.run import (
@@ -29,7 +30,6 @@ from verifiers.code.run import (
     result_details,
     run_jobs,
 )
-from verifiers.code.values import DecodeError, decode_value
 from verifiers.verdict import Reason, Verdict
 
 MAX_LISTED_TESTS = 200
@@ -42,10 +42,7 @@ def build_plan(solution: str, tests: str, entry_point: str | None) -> AssertPlan
         entry_point = last_function_name(solution)
         if entry_point is None:
             raise _NoEntry
-    names = solution_names(solution)
-    if entry_point:
-        names.add(entry_point)
-    return plan_asserts(tests, candidate_names=names, entry_point=entry_point)
+    return plan_asserts(tests, entry_point=entry_point)
 
 
 class _NoEntry(Exception):
@@ -63,17 +60,19 @@ def check_asserts(solution: str, tests: str, entry_point: str | None, opts: Opti
     except BrokenTestsError as exc:
         return Verdict.fail(Reason.REFERENCE_ERROR, str(exc))
     nonce = new_nonce()
-    child_plan = {
+    judge_plan = {
         "nonce": nonce,
         "entry_point": plan.entry_point,
         "check_param": plan.check_param,
-        "numpy": "numpy" in solution or "numpy" in tests,
+        "free_names": free_names(parse_tests(tests)),
+        "solution_names": sorted(solution_names(solution)),
+        "solution_imports": solution_imports(solution),
         "steps": [s.to_plan() for s in plan.steps],
     }
     files = {
         **harness.harness_files(harness.ASSERTS),
         "solution.py": solution,
-        "plan.json": json.dumps(child_plan),
+        "plan.json": json.dumps(judge_plan),
     }
     (result,) = run_jobs([make_job(files, [*PYTHON, harness.ASSERTS], opts)], opts)
     return judge_result(plan, result, nonce)
@@ -85,23 +84,16 @@ def _outcome(step: Step, start: dict | None, end: dict | None) -> tuple[str, str
         return "not_run", ""
     if end is None:
         return "crashed", "the program ended during this test"
-    if not end.get("ok"):
-        kind = "failed" if end.get("assertion") else "error"
-        if end.get("type") == "MemoryError":
-            kind = "memory"
-        return kind, f"{end.get('type')}: {end.get('message')}".rstrip(": ")
-    if step.kind != "eval":
+    if end.get("ok"):
         return "passed", ""
-    raw = end.get("values")
-    if not isinstance(raw, list) or len(raw) != len(step.holes):
-        return "error", "malformed values record"
-    try:
-        values = [decode_value(v) for v in raw]
-    except DecodeError as exc:
-        return "error", f"malformed value: {exc}"
-    assert step.expr is not None
-    ok, message = judge(step.expr, values)
-    return ("passed", "") if ok else ("failed", message)
+    message = f"{end.get('type')}: {end.get('message')}".rstrip(": ")
+    if end.get("calls"):
+        message += f"; {end.get('calls')}"
+    if end.get("crashed"):
+        return "crashed", message
+    if end.get("type") == "MemoryError":
+        return "memory", message
+    return ("failed" if end.get("assertion") else "error"), message
 
 
 def judge_result(plan: AssertPlan, result: Any, nonce: str) -> Verdict:
@@ -124,7 +116,7 @@ def judge_result(plan: AssertPlan, result: Any, nonce: str) -> Verdict:
             first_bad = (step, outcome, message)
         if (step.is_test or outcome != "passed") and len(listed) < MAX_LISTED_TESTS:
             entry = {"line": step.line, "test": step.source[:300], "outcome": outcome}
-            entry["mode"] = {"eval": "split", "exec": "in_child", "setup": "setup"}[step.kind]
+            entry["mode"] = "judge" if step.kind == "exec" else "setup"
             if message:
                 entry["message"] = message[:500]
             listed.append(entry)

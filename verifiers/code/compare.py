@@ -7,14 +7,23 @@ Whitespace policy (documented, and tested to be idempotent and symmetric):
 3. trailing empty lines are dropped (so a missing or extra final newline never matters);
 4. the remaining lines must be equal.
 
-With ``float_tol`` set, each line is split on whitespace instead and tokens that
-both parse as floats must agree within ``float_tol`` (absolute or relative, as in
-``math.isclose``); other tokens must be equal.
+With ``float_tol`` set, each line is split on whitespace instead and numeric tokens
+are compared as numbers. A number is an ASCII decimal token only (``-12``, ``3.5``,
+``1e-9``; never full-width or other Unicode digits, underscores, ``nan`` or ``inf``,
+which compare as text). When the EXPECTED token is an integer, the output's token
+must be an integer of the same value: integers compare exactly, so ``1000000008`` is
+never ``1000000007`` and ``0.0000009`` is never ``0``. When the expected token has a
+fraction or an exponent, the output's numeric token must agree within ``float_tol``
+(absolute or relative, as in ``math.isclose``). Other tokens must be equal.
 """
 
 from __future__ import annotations
 
 import math
+import re
+
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def normalize_output(text: str) -> list[str]:
@@ -25,22 +34,14 @@ def normalize_output(text: str) -> list[str]:
     return lines
 
 
-def _float(token: str) -> float | None:
-    try:
-        value = float(token)
-    except ValueError:
-        return None
-    return value
-
-
 def _tokens_match(got: str, want: str, tol: float) -> bool:
     if got == want:
         return True
-    a, b = _float(got), _float(want)
-    if a is None or b is None:
+    if _INTEGER.fullmatch(want):
+        return _INTEGER.fullmatch(got) is not None and int(got) == int(want)
+    if not (_NUMBER.fullmatch(got) and _NUMBER.fullmatch(want)):
         return False
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
+    a, b = float(got), float(want)
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 

@@ -226,7 +226,6 @@ def check_property(
         "nonce": nonce,
         "entry_point": spec.entry_point,
         "inputs": expected.inputs,
-        "numpy": "numpy" in solution,
     }
     files = {
         **harness.harness_files(harness.PROPEVAL),

@@ -1,7 +1,8 @@
-"""Style 2: pytest test functions, run by pytest inside the child with a reporting plugin.
+"""Style 2: pytest test functions, run by pytest in the sandbox's judge process.
 
-Weaker than split asserts (pytest and the candidate share a process, see
-``harness/factory_pytest.py``), so the parent checks all it can from outside:
+pytest, the test file and the report channel live in the judge; the solution runs in
+its own process and is reached through a stand-in ``solution`` module (see
+``harness/factory_pytest.py``). The parent still checks all it can from outside:
 every test function named in the file (found with ``ast`` here) must be collected,
 every collected test must report exactly one passing call, nothing may fail in
 setup/teardown, and the session must finish with exit status 0.
@@ -15,7 +16,12 @@ import re
 from typing import Any
 
 from verifiers.code import harness
-from verifiers.code.asserts import BrokenTestsError, parse_tests
+from verifiers.code.asserts import (
+    BrokenTestsError,
+    parse_tests,
+    solution_imports,
+    solution_names,
+)
 from verifiers.code.run import (
     PYTHON,
     Options,
@@ -68,7 +74,12 @@ def check_pytest(solution: str, tests: str, opts: Options) -> Verdict:
     if not _IMPORTS_SOLUTION.search(tests):
         tests = "from solution import *  # added by the verifier\n" + tests
     nonce = new_nonce()
-    plan = {"nonce": nonce, "test_file": TEST_FILE, "numpy": "numpy" in solution}
+    plan = {
+        "nonce": nonce,
+        "test_file": TEST_FILE,
+        "solution_names": sorted(solution_names(solution)),
+        "solution_imports": solution_imports(solution),
+    }
     files = {
         **harness.harness_files(harness.PYTEST),
         "solution.py": solution,

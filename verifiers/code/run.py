@@ -16,9 +16,11 @@ from sandbox.job import Job, JobResult
 from verifiers.verdict import Reason, Verdict
 
 OUTPUT_CAP = 2048
-PYTHON = ["python3", "-E", "-s", "-B"]
-"""How the child's Python starts: no PYTHON* env, no user site, no .pyc writes.
-(cwd, where the job files are, stays first on sys.path so the harness finds its files.)"""
+PYTHON = ["python3"]
+"""How a job's Python starts: a plain ``python3 SCRIPT``, which the sandbox forks from its
+clean zygote instead of starting an interpreter. The sandbox controls the environment (no
+PYTHON* variable of the host's, no bytecode writes); the script's directory, where the job
+files are, is first on sys.path so the harness finds its files."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,23 @@ def get_pool(pool: Any) -> Any:
         raise InfraFailure(f"the sandbox pool could not start: {exc}") from exc
 
 
-def make_job(files: dict[str, str], argv: list[str], opts: Options, stdin: str = "") -> Job:
+def make_job(
+    files: dict[str, str],
+    argv: list[str],
+    opts: Options,
+    stdin: str = "",
+    *,
+    report_channel: bool = True,
+) -> Job:
+    """A sandbox job under the check's limits; ``report_channel=False`` for programs that
+    report nothing (stdio): they get no fd 3 at all."""
     return Job(
         files=files,
         argv=argv,
         stdin=stdin,
         timeout_s=opts.timeout_s,
         memory_mb=opts.memory_mb,
+        report_channel=report_channel,
     )
 
 

@@ -75,7 +75,13 @@ def check_stdio(solution: str, tests: Any, opts: Options) -> Verdict:
     for start in range(0, len(cases), BATCH):
         batch = cases[start : start + BATCH]
         jobs = [
-            make_job({"solution.py": solution}, [*PYTHON, "solution.py"], opts, stdin=inp)
+            make_job(
+                {"solution.py": solution},
+                [*PYTHON, "solution.py"],
+                opts,
+                stdin=inp,
+                report_channel=False,
+            )
             for inp, _ in batch
         ]
         results = run_jobs(jobs, opts)

@@ -118,7 +118,10 @@ def _decode_tagged(tag: Any, v: Any, obj: dict, depth: int) -> Any:
 
 
 def values_equal(got: Any, expected: Any, *, float_tol: float | None = None) -> bool:
-    """Python ``==`` on decoded values, or with floats compared within ``float_tol``."""
+    """Python ``==`` on decoded values, or with floats compared within ``float_tol``.
+
+    The tolerance applies only where the EXPECTED value is a float: an exact int (or
+    bool) expected must be equal exactly, whatever the candidate's type."""
     if float_tol is None:
         try:
             return bool(got == expected)
@@ -130,13 +133,7 @@ def values_equal(got: Any, expected: Any, *, float_tol: float | None = None) -> 
 def _close(a: Any, b: Any, tol: float, depth: int) -> bool:
     if depth > _MAX_DEPTH:
         return False
-    if (
-        isinstance(a, float | int)
-        and isinstance(b, float | int)
-        and (isinstance(a, float) or isinstance(b, float))
-    ):
-        if isinstance(a, bool) or isinstance(b, bool):
-            return a == b
+    if type(b) is float and isinstance(a, float | int) and not isinstance(a, bool):
         if math.isnan(a) and math.isnan(b):
             return True
         return math.isclose(a, b, rel_tol=tol, abs_tol=tol)

@@ -122,6 +122,9 @@ def _dispatch(
 
 
 _ref_cache: OrderedDict[str, Verdict] = OrderedDict()
+_DETERMINISTIC = frozenset(
+    {Reason.TESTS_FAILED, Reason.PARSE_ERROR, Reason.NO_ANSWER, Reason.REFERENCE_ERROR}
+)
 _ref_lock = threading.Lock()
 
 
@@ -147,7 +150,9 @@ def _reference_verdict(
     verdict = _solution_problem(reference) or _dispatch(
         reference, tests, entry_point=entry_point, style=style, reference=None, opts=opts
     )
-    if verdict.reason is not Reason.INFRA_ERROR:
+    # Only what the reference deterministically does is remembered: a timeout, a crash or
+    # an infra failure may be load or chance, and must not fail the rest of the run.
+    if verdict.passed or verdict.reason in _DETERMINISTIC:
         with _ref_lock:
             _ref_cache[key] = verdict
             while len(_ref_cache) > 1024:

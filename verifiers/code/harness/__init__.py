@@ -1,14 +1,11 @@
-"""Python files shipped INTO the sandbox as job files. They run inside the untrusted child.
+"""Python files shipped INTO the sandbox as job files.
 
 The parent never imports these modules to run them; it reads their text
-(:func:`harness_files`) and ships them with each job. Each starts by saving the
-builtins and functions it needs *before* the candidate's code is imported, and
-reports on the report channel (fd 3) with the job's per-run nonce.
-
-Anything the child reports is only as trustworthy as the child's process: a
-hostile solution shares its memory. The parent therefore decides pass/fail from
-values wherever it can (split asserts, stdin/stdout, property tests) and only
-trusts in-process pass/fail records for test code that cannot be split.
+(:func:`harness_files`) and ships them with each job. The judges (asserts, pytest,
+property evaluation) run the tests in the job's main process and the solution in a
+second process forked before the plan is read (``factory_remote``): the solution
+never shares a process with the tests, the expected values, the nonce or the report
+channel (fd 3). The property-input generator runs only the reference solution.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 
 COMMON = "factory_common.py"
+REMOTE = "factory_remote.py"
 ASSERTS = "factory_asserts.py"
 PYTEST = "factory_pytest.py"
 PROPGEN = "factory_propgen.py"
@@ -33,4 +31,4 @@ def harness_source(name: str) -> str:
 
 def harness_files(*names: str) -> dict[str, str]:
     """Job files for the given harness scripts plus the shared common module."""
-    return {n: harness_source(n) for n in (COMMON, *names)}
+    return {n: harness_source(n) for n in (COMMON, REMOTE, *names)}

@@ -1,83 +1,102 @@
-"""Runs assert-style tests INSIDE the sandbox, one step at a time, reporting each on fd 3.
+"""Runs assert-style tests INSIDE the sandbox as the JUDGE, one step at a time, reporting on fd 3.
 
-The plan (plan.json, written by the parent and deleted here before the solution is
-imported) lists steps. ``setup`` and ``exec`` steps run as-is; ``eval`` steps only
-evaluate the candidate-side expressions ("holes") and report their encoded values:
-the expected values never enter this process and the comparison is made by the parent.
+The solution runs in a second process (``factory_remote``), forked before the plan is read.
+Every test statement runs HERE, with the judge's own builtins and standard library; the
+names the tests take from the solution are Remote objects, so only call arguments cross to
+the solution's process and only plain values come back. The expected values, the test code,
+the nonce and fd 3 never exist in the solution's process.
 """
 
 import factory_common as fc
+import factory_remote as remote
 
-_exec = exec
-_eval = eval
-_compile = compile
-_dict = dict
-_BaseException = BaseException
-_SyntaxError = SyntaxError
-_callable = callable
-_len = len
+
+def _namespace(plan: dict, link: remote.Link) -> dict:
+    import builtins
+    import importlib
+    import sys
+
+    ns: dict = {"__builtins__": dict(builtins.__dict__), "__name__": "__factory_tests__"}
+    imports = {alias: (mod, attr) for alias, mod, attr in plan["solution_imports"]}
+    for name in plan["free_names"]:
+        if name in builtins.__dict__:
+            continue  # the judge's builtin, whatever the solution calls its own
+        if name in imports or name in sys.stdlib_module_names:
+            mod, attr = imports.get(name, (name, None))
+            try:
+                value = importlib.import_module(mod)
+                ns[name] = getattr(value, attr) if attr else value
+                continue
+            except BaseException:
+                if name in sys.stdlib_module_names:
+                    continue
+        ns[name] = remote.by_name(link, name)
+    entry = plan.get("entry_point")
+    if entry:
+        ns.setdefault(entry, remote.by_name(link, entry))
+    sys.modules["solution"] = remote.solution_module(
+        link,
+        sorted(set(plan["solution_names"]) | ({entry} if entry else set())),
+        plan["solution_imports"],
+    )
+    return ns
 
 
 def main() -> None:
+    link = remote.start()  # first: the solution's process must never see what follows
     plan = fc.load_plan()
+    remote.private_path(".")
     report = fc.Reporter(plan["nonce"])
-    steps = plan["steps"]
-    if plan.get("numpy"):
-        fc.prepare_numpy()
-    # Compile everything before the candidate runs: its code cannot change ours.
-    compiled = []
-    for step in steps:
-        if step["kind"] == "eval":
-            code = [_compile(h, f"<test line {step['line']}>", "eval") for h in step["holes"]]
-        else:
-            code = _compile(step["code"], f"<test line {step['line']}>", "exec")
-        compiled.append((step["id"], step["scope"], step["kind"], code))
-    builtins_copy = fc.snapshot_builtins()
+    steps = []
+    for step in plan["steps"]:
+        code = compile(step["code"], f"<test line {step['line']}>", "exec")
+        steps.append((step["id"], step["scope"], code))
+    ns = _namespace(plan, link)
+    entry = plan.get("entry_point")
 
     report.emit("import_start")
     try:
-        module = fc.import_solution()
-    except _BaseException as exc:
-        report.emit(
-            "import_error", syntax=fc._isinstance(exc, _SyntaxError), **fc.describe_exception(exc)
-        )
+        started = link.go()
+    except remote.CandidateGone:
+        fc.hard_exit(0)  # no import_ok: "the program ended while the solution was imported"
+    if not started.get("ok"):
+        fields = {k: fc._str(started.get(k, ""))[:500] for k in ("type", "message")}
+        report.emit("import_error", syntax=bool(started.get("syntax")), **fields)
+        link.stop()
         fc.hard_exit(0)
     report.emit("import_ok")
 
-    ns = {
-        k: v
-        for k, v in _dict.items(module.__dict__)
-        if not (fc._type(k) is fc._str and k[:2] == "__")
-    }
-    ns["__builtins__"] = builtins_copy
-    ns["__name__"] = "__factory_tests__"
     check_ns = None
-    for step_id, scope, kind, code in compiled:
+    for step_id, scope, code in steps:
         if scope == "check" and check_ns is None:
-            check_ns = _dict(ns)
-            entry = plan.get("entry_point")
-            if entry not in ns or not _callable(ns[entry]):
+            try:
+                ok = link.ask({"op": "probe", "n": entry}) is True
+            except BaseException:
+                ok = False
+            if not ok:
                 report.emit("entry_missing", name=entry)
+                link.stop()
                 fc.hard_exit(0)
-            check_ns[plan["check_param"]] = ns[entry]
+            check_ns = dict(ns)
+            check_ns[plan["check_param"]] = remote.Remote(
+                link, {"name": entry}, plan["check_param"]
+            )
         space = check_ns if scope == "check" else ns
         report.emit("start", step=step_id)
+        link.log = []
         try:
-            if kind == "eval":
-                values = [fc.encode(_eval(c, space)) for c in code]
-                report.emit("end", step=step_id, ok=True, values=values)
-            else:
-                _exec(code, space)
-                report.emit("end", step=step_id, ok=True)
-        except _BaseException as exc:
-            report.emit(
-                "end",
-                step=step_id,
-                ok=False,
-                assertion=fc.is_assertion(exc),
-                **fc.describe_exception(exc),
-            )
-    report.emit("done", steps=_len(compiled))
+            exec(code, space)
+        except remote.CandidateGone as exc:
+            report.emit("end", step=step_id, ok=False, crashed=exc.died, type="CandidateGone",
+                        message=str(exc), calls=link.describe_calls())  # fmt: skip
+            break
+        except BaseException as exc:
+            report.emit("end", step=step_id, ok=False, assertion=fc.is_assertion(exc),
+                        calls=link.describe_calls(), **fc.describe_exception(exc))  # fmt: skip
+        else:
+            report.emit("end", step=step_id, ok=True)
+    report.emit("done", steps=len(steps))
+    link.stop()
     fc.hard_exit(0)
 
 

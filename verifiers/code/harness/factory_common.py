@@ -55,7 +55,21 @@ _dumps = _json.dumps
 _quote = _json.encoder.encode_basestring_ascii  # C function: no builtins looked up
 _int_repr = int.__repr__
 _float_repr = float.__repr__
-_loads = _json.loads
+_scan_once = _json.decoder.JSONDecoder().scan_once  # C scanner: no builtins looked up
+_bytes_decode = bytes.decode
+
+
+def _loads(data: object) -> object:
+    """JSON text (str or UTF-8 bytes) to data without ``json.loads``, which looks up
+    ``isinstance`` and ``len`` in ``builtins`` at call time (a solution may patch them)."""
+    text = _bytes_decode(data, "utf-8", "surrogatepass") if _type(data) is _bytes else data
+    try:
+        value, _end = _scan_once(text, 0)
+    except _StopIteration:
+        raise _ValueError("malformed JSON") from None
+    return value
+
+
 _sorted = sorted
 
 
@@ -130,16 +144,19 @@ class EncodeError(Exception):
     pass
 
 
-def encode(value: object) -> object:
-    """Encode ``value`` as JSON-able tagged data, reading only exact builtin types."""
-    return _enc(value, 0, _Budget())
+def encode(value: object, other=None) -> object:
+    """Encode ``value`` as JSON-able tagged data, reading only exact builtin types.
+
+    ``other(v)`` encodes what is not plain data (the candidate names its objects by a
+    reference; the judge refuses them); without it such values become opaque."""
+    return _enc(value, 0, _Budget(), other)
 
 
 def _tagged(tag: str, v: object) -> dict:
     return {"$t": tag, "v": v}
 
 
-def _enc(v: object, depth: int, budget: _Budget) -> object:
+def _enc(v: object, depth: int, budget: _Budget, other=None) -> object:
     if depth > MAX_DEPTH:
         raise EncodeError("value nested too deeply")
     budget.items += 1
@@ -159,22 +176,27 @@ def _enc(v: object, depth: int, budget: _Budget) -> object:
     if t is _str:
         return v
     if t is _list:
-        return [_enc(x, depth + 1, budget) for x in _list.copy(v)]
+        return [_enc(x, depth + 1, budget, other) for x in _list.copy(v)]
     if t is _tuple:
-        return _tagged("tuple", [_enc(x, depth + 1, budget) for x in v])
+        return _tagged("tuple", [_enc(x, depth + 1, budget, other) for x in v])
     if t in _DICT_LIKE:
         return _tagged(
             "dict",
-            [[_enc(k, depth + 1, budget), _enc(x, depth + 1, budget)] for k, x in _dict.items(v)],
+            [
+                [_enc(k, depth + 1, budget, other), _enc(x, depth + 1, budget, other)]
+                for k, x in _dict.items(v)
+            ],
         )
     if t is _set or t is _frozenset:
-        items = [_enc(x, depth + 1, budget) for x in (_set.copy(v) if t is _set else v)]
+        items = [_enc(x, depth + 1, budget, other) for x in (_set.copy(v) if t is _set else v)]
         items = _sorted(items, key=_canonical)  # a canonical order: sets have none
         return _tagged("set" if t is _set else "frozenset", items)
     if t is _bytes:
         return _tagged("bytes", _bytes.hex(v))
     if t is _complex:
-        return _tagged("complex", [_enc(v.real, depth, budget), _enc(v.imag, depth, budget)])
+        return _tagged(
+            "complex", [_enc(v.real, depth, budget, other), _enc(v.imag, depth, budget, other)]
+        )
     if t is _range:
         return _tagged("range", [v.start, v.stop, v.step])
     if t is _fractions.Fraction:
@@ -182,54 +204,63 @@ def _enc(v: object, depth: int, budget: _Budget) -> object:
     if t is _decimal.Decimal:
         return _tagged("decimal", _decimal.Decimal.__str__(v))
     if t is _collections.deque:
-        return _tagged("deque", [_enc(x, depth + 1, budget) for x in _list(v)])
+        return _tagged("deque", [_enc(x, depth + 1, budget, other) for x in _list(v)])
     if t in _ITERATOR_TYPES:
         out = []
         it = _iter(v)
         for _ in _range(MAX_ITER):
             try:
-                out.append(_enc(_next(it), depth + 1, budget))
+                out.append(_enc(_next(it), depth + 1, budget, other))
             except _StopIteration:
                 return _tagged("iter", out)
         raise EncodeError("iterator too long")
     if _NUMPY:
         if t is _NUMPY["ndarray"]:
-            return _enc(_NUMPY["tolist"](v), depth + 1, budget)
+            return _enc(_NUMPY["tolist"](v), depth + 1, budget, other)
         if t in _NUMPY["scalars"]:
-            return _enc(_NUMPY["item"](v), depth + 1, budget)
+            return _enc(_NUMPY["item"](v), depth + 1, budget, other)
     # Subclasses of plain types that keep the base equality read as the base type.
     for base in (_int, _float, _str, _tuple, _list):
         if _issubclass(t, base) and t is not _bool:
             eq = _type.__getattribute__(t, "__eq__")
             if eq is base.__eq__ and _type.__getattribute__(t, "__hash__") is base.__hash__:
                 if base is _int:
-                    return _enc(_int.__add__(v, 0), depth, budget)
+                    return _enc(_int.__add__(v, 0), depth, budget, other)
                 if base is _float:
-                    return _enc(_float.__float__(v), depth, budget)
+                    return _enc(_float.__float__(v), depth, budget, other)
                 if base is _str:
-                    return _enc(_str.__str__(v), depth, budget)
+                    return _enc(_str.__str__(v), depth, budget, other)
                 if base is _tuple:
-                    return _enc(_tuple.__getitem__(v, _slice(None)), depth, budget)
-                return _enc(_list.copy(v), depth, budget)
+                    return _enc(_tuple.__getitem__(v, _slice(None)), depth, budget, other)
+                return _enc(_list.copy(v), depth, budget, other)
             break
+    if other is not None:
+        return other(v)
     return {"$t": "opaque", "type": _str(_getattr(t, "__qualname__", "?"))[:100]}
 
 
-def decode(obj: object) -> object:
-    """Inverse of :func:`encode` for plain data (used for property-test inputs)."""
-    if _isinstance(obj, _list):
-        return [decode(x) for x in obj]
-    if not _isinstance(obj, _dict):
+def decode(obj: object, ref=None) -> object:
+    """Inverse of :func:`encode` for plain data. ``ref(tagged)`` turns a reference tag into
+    an object (the other process's object); without it a reference is an error. Nothing is
+    evaluated: malformed data raises ValueError, TypeError, KeyError or RecursionError."""
+    t = _type(obj)
+    if t is _list:
+        return [decode(x, ref) for x in obj]
+    if obj is None or t is _bool or t is _int or t is _float or t is _str:
         return obj
+    if t is not _dict:
+        raise _ValueError(f"cannot decode a {t.__name__}")
     tag, v = obj.get("$t"), obj.get("v")
+    if tag == "ref" and ref is not None:
+        return ref(obj)
     if tag == "tuple":
-        return _tuple(decode(x) for x in v)
+        return _tuple(decode(x, ref) for x in v)
     if tag == "dict":
-        return {decode(k): decode(x) for k, x in v}
+        return {decode(k, ref): decode(x, ref) for k, x in v}
     if tag == "set":
-        return {decode(x) for x in v}
+        return {decode(x, ref) for x in v}
     if tag == "frozenset":
-        return _frozenset(decode(x) for x in v)
+        return _frozenset(decode(x, ref) for x in v)
     if tag == "inthex":
         return _int(v, 16)
     if tag == "float":
@@ -244,10 +275,10 @@ def decode(obj: object) -> object:
         return _fractions.Fraction(_int(v[0]), _int(v[1]))
     if tag == "decimal":
         return _decimal.Decimal(v)
-    if tag in ("deque", "iter"):
-        return (
-            _collections.deque(decode(x) for x in v) if tag == "deque" else [decode(x) for x in v]
-        )
+    if tag == "deque":
+        return _collections.deque(decode(x, ref) for x in v)
+    if tag == "iter":  # what an iterator yielded: an iterator again, never equal to a list
+        return _iter([decode(x, ref) for x in v])
     raise _ValueError(f"cannot decode {tag!r}")
 
 
