@@ -7,6 +7,11 @@ memory), after runner doubt, and after `max_jobs_per_container` jobs. An infra f
 as `SandboxInfraError`. Containers carry the owner's `host:pid:start` label; a pool reaps the
 containers of dead owners when it starts, and a container whose parent dies sees EOF on stdin
 and exits by itself.
+
+A pool belongs to the process that started it. A forked child (multiprocessing's fork context,
+`datasets.map(num_proc=N)`) forgets the inherited pools at fork time - it closes its copies of
+their pipes and never waits on, kills or removes the parent's containers - and
+`default_pool()` starts the child's own pool on first use.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class _Container:
                 )
             except FileNotFoundError as exc:
                 raise SandboxUnavailable(docker_api.NO_DOCKER_CLI.line()) from exc
+            _live_containers.add(self)
             try:
                 ready = self._read_message(time.monotonic() + START_TIMEOUT_S)
                 if not ready.get("ready") or ready.get("protocol") != PROTOCOL:
@@ -160,6 +166,17 @@ class _Container:
         finally:
             self._stderr.close()
 
+    def forget_in_child(self) -> None:
+        """In a forked child: release the inherited pipe ends, leave the container alone.
+
+        The fds are pointed at /dev/null rather than closed, so the file objects' own
+        (later) close or flush can never hit an fd the child has reused since.
+        """
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                _point_at_devnull(pipe.fileno())
+        self._proc.returncode = 0  # never waited on or killed from the child
+
     def kill(self) -> None:
         """Remove the container by force and end the CLI process."""
         self.close()
@@ -170,6 +187,14 @@ class _Container:
             self._proc.wait(timeout=20)
         except (OSError, subprocess.TimeoutExpired):
             pass
+
+
+def _point_at_devnull(fd: int) -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _cli_env() -> dict[str, str]:
@@ -201,6 +226,7 @@ class _Slot:
 
 
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
+_live_containers: weakref.WeakSet[_Container] = weakref.WeakSet()
 
 
 class SandboxPool:
@@ -222,6 +248,7 @@ class SandboxPool:
         self.max_jobs_per_container = max_jobs_per_container
         self.limits = limits or ContainerLimits()
         self._owner = owner_id()
+        self._pid = os.getpid()
         self._closed = False
         self._lock = threading.Lock()
         self._starter = ThreadPoolExecutor(self.size, thread_name_prefix="sandbox-start")
@@ -288,6 +315,11 @@ class SandboxPool:
 
     def run(self, job: Job) -> JobResult:
         """Run one job on a warm container; blocks until done. Safe from many threads."""
+        if self._pid != os.getpid():
+            raise SandboxError(
+                f"this sandbox pool belongs to process {self._pid}; a forked child needs its "
+                "own (default_pool() starts one)"
+            )
         slot = self._acquire()
         try:
             for attempt in (1, 2):
@@ -377,7 +409,7 @@ def default_pool() -> SandboxPool:
     """The process-wide pool, started on first use and closed at exit."""
     global _default
     with _default_lock:
-        if _default is None or _default._closed:
+        if _default is None or _default._closed or _default._pid != os.getpid():
             _default = SandboxPool()
         return _default
 
@@ -386,3 +418,20 @@ def default_pool() -> SandboxPool:
 def _close_all() -> None:
     for pool in list(_live_pools):
         pool.close()
+
+
+def _forget_inherited() -> None:
+    """After fork, in the child: the parent's pools and containers are not ours (no locks:
+    a parent thread may have held one at fork time)."""
+    global _default, _default_lock
+    _default = None
+    _default_lock = threading.Lock()
+    for pool in list(_live_pools):
+        pool._closed = True
+    _live_pools.clear()
+    for container in list(_live_containers):
+        container.forget_in_child()
+    _live_containers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)

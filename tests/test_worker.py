@@ -6,6 +6,7 @@ import asyncio
 import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -296,3 +297,69 @@ def test_caller_memory_does_not_grow_with_calls():
     for _ in range(2000):
         run_bounded(add, "x" * 10_000, "y")
     assert rss_kb() - before < 10_000
+
+
+# ---- the zygote
+
+
+def cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def test_workers_come_from_a_zygote_running_the_worker_module(solo_pool):
+    worker_pid = solo_pool.run(getpid)
+    zygote = solo_pool.zygote_pid()
+    assert cmdline(zygote)[1:3] == ["-m", "verifiers.worker"]
+    assert int(Path(f"/proc/{worker_pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == zygote
+
+
+def test_a_killed_zygote_is_replaced_on_the_next_call(solo_pool):
+    assert solo_pool.run(add, 1, 2) == 3
+    zygote, worker = solo_pool.zygote_pid(), solo_pool.pids()[0]
+    os.kill(zygote, signal.SIGKILL)
+    assert gone_soon(worker)
+    assert solo_pool.run(add, 2, 3) == 5
+    assert solo_pool.zygote_pid() != zygote
+
+
+def test_a_module_on_a_path_added_after_the_pool_started_is_found(solo_pool, tmp_path):
+    solo_pool.run(add, 1, 1)  # the zygote is up with the old sys.path
+    (tmp_path / "late_module_for_worker_test.py").write_text("def triple(x):\n    return 3 * x\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from late_module_for_worker_test import triple
+
+        assert solo_pool.run(triple, 5) == 15
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_forked_child_gets_its_own_pool_and_leaves_the_parents_alone(solo_pool):
+    parent_worker = solo_pool.run(getpid)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(read)
+            pid = solo_pool.run(getpid)
+            os.write(write, f"{pid} {solo_pool.zygote_pid()}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        child_worker, child_zygote = map(int, f.read().split())
+    os.waitpid(child, 0)
+    assert child_worker != parent_worker
+    assert child_zygote != solo_pool.zygote_pid()
+    assert gone_soon(child_worker) and gone_soon(child_zygote)  # the child's pool ended with it
+    assert solo_pool.run(getpid) == parent_worker
+
+
+def test_the_worker_module_is_not_meant_to_be_run_by_hand():
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "verifiers.worker"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "started by the pool" in result.stderr

@@ -88,6 +88,7 @@ def check_stdio(solution: str, tests: Any, opts: Options) -> Verdict:
         for offset, ((inp, want), result) in enumerate(zip(batch, results, strict=True)):
             index = start + offset
             image = result.image
+            details["passed_tests"] = index  # before _judge_case: a failing Verdict copies details
             verdict = _judge_case(index, inp, want, result, opts, details)
             listed.append(
                 {"case": index, "outcome": "passed" if verdict is None else verdict.reason.value}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -125,6 +126,15 @@ _DETERMINISTIC = frozenset(
     {Reason.TESTS_FAILED, Reason.PARSE_ERROR, Reason.NO_ANSWER, Reason.REFERENCE_ERROR}
 )
 _ref_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    # A parent thread may have held the lock when the process forked.
+    global _ref_lock
+    _ref_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def _reference_verdict(
