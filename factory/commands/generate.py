@@ -177,8 +177,19 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
     if summary.stopped:
         colour = typer.colors.RED if summary.failed else typer.colors.YELLOW
         typer.secho(f"stopped early: {summary.stopped}", fg=colour)
-        typer.echo(f"continue with: factory resume {summary.run_dir}")
+        typer.echo(f"continue with: {resume_hint(summary)}")
     typer.echo(f"rows: {summary.run_dir}/rows/  rejections: {summary.run_dir}/rejections.jsonl")
+
+
+def resume_hint(summary: Any) -> str:
+    """The command that continues a stopped run (a budget stop needs a higher cap)."""
+    command = f"factory resume {summary.run_dir}"
+    stopped = summary.stopped or ""
+    for cap in ("max_usd", "max_tokens"):
+        if stopped.startswith(f"{cap} reached"):
+            flag = "--" + cap.replace("_", "-")
+            return f"{command} {flag} N (N above {summary.caps.get(cap)}: the cap binds the run)"
+    return command
 
 
 def print_recipe(recipe: dict[str, Any]) -> None:
@@ -400,17 +411,32 @@ def register(app: typer.Typer) -> None:
             Path, typer.Argument(help="A run directory made by `factory generate`.")
         ],
         llm: Annotated[str | None, typer.Option("--llm", help="Override the LLM client.")] = None,
+        max_usd: Annotated[
+            float | None,
+            typer.Option("--max-usd", help="A new hard cap in USD (default: the run's own)."),
+        ] = None,
+        max_tokens: Annotated[
+            int | None,
+            typer.Option("--max-tokens", help="A new hard cap in tokens (default: the run's own)."),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
         json_logs: Annotated[bool, typer.Option("--json-logs")] = False,
     ) -> None:
-        """Continue a stopped or killed run where it left off."""
+        """Continue a stopped or killed run where it left off, under the caps it was given."""
         try:
             meta = recall(run_dir)
             if meta.get("command") in ("self-instruct", "evolve"):
                 from factory.commands.recipes import resume_recipe
 
                 raise typer.Exit(
-                    resume_recipe(run_dir, meta, llm=llm, mode=_mode(quiet, json_logs))
+                    resume_recipe(
+                        run_dir,
+                        meta,
+                        llm=llm,
+                        mode=_mode(quiet, json_logs),
+                        max_usd=max_usd,
+                        max_tokens=max_tokens,
+                    )
                 )
             code = run_command(
                 Path(meta["spec_path"]),
@@ -421,8 +447,8 @@ def register(app: typer.Typer) -> None:
                 record=None,
                 batch=bool(meta.get("batch", False)),
                 dry_run=False,
-                max_usd=None,
-                max_tokens=None,
+                max_usd=max_usd,
+                max_tokens=max_tokens,
                 concurrency=8,
                 prices_path=None,
                 mode=_mode(quiet, json_logs),

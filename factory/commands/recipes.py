@@ -124,9 +124,24 @@ def evolve_command(
     )
 
 
-def resume_recipe(run_dir: Path, meta: dict[str, Any], *, llm: str | None, mode: str) -> int:
-    """Continue a recipe run from what its invocation.json remembers."""
-    args = RunArgs(out=run_dir, resume=True, llm=llm or meta["llm"], mode=mode)
+def resume_recipe(
+    run_dir: Path,
+    meta: dict[str, Any],
+    *,
+    llm: str | None,
+    mode: str,
+    max_usd: float | None = None,
+    max_tokens: int | None = None,
+) -> int:
+    """Continue a recipe run from what its invocation.json remembers (new caps if given)."""
+    args = RunArgs(
+        out=run_dir,
+        resume=True,
+        llm=llm or meta["llm"],
+        mode=mode,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+    )
     if meta["command"] == "self-instruct":
         seeds = meta.get("seeds")
         return self_instruct_command(

@@ -45,6 +45,8 @@ from verifiers.code import extract_code
 
 log = logging.getLogger(__name__)
 
+CAPS_META = "budget_caps"  # the caps given on the command line, which bind the run
+
 
 class RunConfig(BaseModel):
     """How to run a spec (what the CLI flags set)."""
@@ -73,6 +75,8 @@ class RunSummary(BaseModel):
     cost_usd: float
     usd_per_kept_row: float | None
     stopped: str | None
+    caps: dict[str, float | None] = {}
+    """The budget caps that bound the run (``max_usd``, ``max_tokens``; None: no cap)."""
     failed: bool = False
     elapsed_s: float
     recipe: dict[str, Any] | None = None
@@ -236,12 +240,29 @@ class Run:
             started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             self.store.set_meta("run_started_at", started)
         self._run_started_at = started
+        self._bind_caps()
         spend = self.store.spend()
         self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
         self.progress.problems_added = self.store.problem_count()
         self.progress.problems_done = self.store.problem_count("done")
         self.progress.problems_dropped = self.store.problem_count("dropped")
         self.progress.kept = self.store.row_count()
+
+    def _bind_caps(self) -> None:
+        """Make the budget caps given for this run bind it until the user changes them.
+
+        A cap given now (``--max-usd``, ``--max-tokens``) is saved in the store; one not
+        given is the one saved earlier, else the spec's. So `factory resume RUN` keeps the
+        caps, and `factory resume RUN --max-usd X` raises (or lowers) one.
+        """
+        known = json.loads(self.store.get_meta(CAPS_META) or "{}")
+        given = {"max_usd": self.config.max_usd, "max_tokens": self.config.max_tokens}
+        caps = {**known, **{k: v for k, v in given.items() if v is not None}}
+        if caps != known:
+            self.store.set_meta(CAPS_META, json.dumps(caps, sort_keys=True))
+        spec_caps = self.spec.budget
+        self.budget.max_usd = caps.get("max_usd", spec_caps.max_usd)
+        self.budget.max_tokens = caps.get("max_tokens", spec_caps.max_tokens)
 
     def _close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -256,33 +277,37 @@ class Run:
         Spend is recorded per request hash, so a call answered from the run's cache after a
         restart is counted once.
         """
-        reservation = self.budget.reserve(request)
+        reservation = await self.budget.acquire(request)
         if reservation is None:
             return None
+        budget = self.budget
+        spent: tuple[float, int] | None = None
         try:
             response = await self.client.complete(request)
-        except BaseException:
-            self.budget.release(reservation)
-            raise
-        # A response answered from this run's cache was paid for by this run before a restart.
-        cost = response.cost_usd
-        if response.from_cache:
-            self.progress.cache_hits += 1
-            if response.original_cost_usd is not None:
-                cost = response.original_cost_usd
-        usage = response.usage
-        self.store.record_spend(
-            response.request_key,
-            role=role,
-            model=response.model,
-            input_tokens=usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=cost,
-        )
-        spend = self.store.spend()
-        self.budget.settle(reservation, 0.0, 0)
-        self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
-        self.progress.spent_usd, self.progress.spent_tokens = spend.cost_usd, spend.tokens
+            # A response answered from this run's cache was paid for by this run before a
+            # restart.
+            cost = response.cost_usd
+            if response.from_cache:
+                self.progress.cache_hits += 1
+                if response.original_cost_usd is not None:
+                    cost = response.original_cost_usd
+            usage = response.usage
+            prompt_tokens = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+            self.store.record_spend(
+                response.request_key,
+                role=role,
+                model=response.model,
+                input_tokens=prompt_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=cost,
+            )
+            spend = self.store.spend()
+            spent = (spend.cost_usd, spend.tokens)
+        finally:
+            if spent is None:  # the call failed (or was cancelled): the totals stay as they are
+                spent = (budget.spent_usd, budget.spent_tokens)
+            budget.settle(reservation, spent_usd=spent[0], spent_tokens=spent[1])
+        self.progress.spent_usd, self.progress.spent_tokens = spent
         return response
 
     async def call_all(self, requests: list[LLMRequest], role: str) -> list[LLMResponse]:
@@ -658,6 +683,7 @@ class Run:
             cost_usd=round(spend.cost_usd, 6),
             usd_per_kept_row=round(spend.cost_usd / kept, 6) if kept else None,
             stopped=self._stop_reason or self.budget.stopped_by,
+            caps={"max_usd": self.budget.max_usd, "max_tokens": self.budget.max_tokens},
             failed=self._failed,
             elapsed_s=round(time.monotonic() - self.progress.started, 2),
         )

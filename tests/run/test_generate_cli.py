@@ -104,13 +104,13 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run_and_pays_nothing_twice
 
 def test_budget_cap_stops_cleanly_and_resume_finishes(llm_server, tmp_path):
     out = tmp_path / "run"
-    capped = _generate(llm_server, out, "--max-usd", "0.03", "--json-logs")
+    capped = _generate(llm_server, out, "--max-usd", "0.008", "--json-logs")
     assert capped.returncode == 0, capped.stderr
     summary = json.loads(capped.stdout.splitlines()[-1])
     assert summary["stopped"].startswith("max_usd reached")
-    assert 0 < summary["cost_usd"] <= 0.03
+    assert 0 < summary["cost_usd"] <= 0.008
     assert summary["problems"]["open"] > 0
-    finished = _generate(llm_server, out, "--resume", "--json-logs")
+    finished = _generate(llm_server, out, "--resume", "--max-usd", "1", "--json-logs")
     assert finished.returncode == 0, finished.stderr
     final = json.loads(finished.stdout.splitlines()[-1])
     assert final["stopped"] is None and final["problems"]["open"] == 0
