@@ -29,6 +29,7 @@ def open_client(
 ) -> Any:
     """The LLM client stack: provider (or replay), optional recorder, then the run's cache;
     after the checks that need no call (API key, sampling parameters)."""
+    layout.check_usable()
     if llm.startswith("anthropic"):
         _check_anthropic_sampling(spec)
     if llm == "anthropic" and not _has_key():
@@ -330,8 +331,12 @@ def _remember(layout: RunLayout, meta: dict[str, Any]) -> None:
 def recall(run_dir: Path) -> dict[str, Any]:
     """How a run was started (spec path, n, llm), for `factory resume RUN`."""
     layout = RunLayout(run_dir)
-    layout.read_manifest()
     path = run_dir / "invocation.json"
+    if path.is_file() and layout.root.is_dir() and not layout.manifest.exists():
+        # Stopped before its first step (e.g. killed during the sandbox preflight): nothing
+        # was done yet, and resuming starts it.
+        return json.loads(path.read_text())
+    layout.read_manifest()
     if not path.is_file():
         raise FactoryError(
             f"{run_dir}: no invocation.json; resume with `factory generate --resume`"

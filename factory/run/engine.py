@@ -34,7 +34,9 @@ from factory.llm.pricing import PriceTable
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.run.budget import BudgetGuard
+from factory.run.integrity import open_store
 from factory.run.layout import ROWS_PER_SHARD, RunLayout
+from factory.run.lock import RunLock
 from factory.run.reference_check import check_generated_code_reference
 from factory.run.rows import build_row, rejection_record, row_id
 from factory.run.solver import solver_request
@@ -144,6 +146,7 @@ class Run:
         self._stop_reason: str | None = None
         self._failed = False
         self._store: StateStore | None = None
+        self._lock: RunLock | None = None
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
         )
@@ -219,22 +222,40 @@ class Run:
                 raise FactoryError(f"verifier {verifier.name!r} ({domain}): {exc}") from None
 
     def _open(self) -> None:
-        self.preflight()
+        # The lock first: a second process on a live run is refused before it checks, builds
+        # or pays for anything.
+        self._lock = RunLock(self.layout.root)
+        self._lock.acquire()
+        try:
+            self._open_locked()
+        except BaseException:
+            self._close()
+            raise
+
+    def _open_locked(self) -> None:
         layout = self.layout
         spec_hash = self.spec.spec_hash()
-        if layout.manifest.exists():
+        manifest = layout.read_manifest() if layout.manifest.exists() else None
+        if manifest is not None:
+            if manifest.get("spec_hash") != spec_hash:
+                raise RunDirError(
+                    f"{layout.root} holds a run of another spec ({manifest.get('spec_name')!r}, "
+                    f"hash {manifest.get('spec_hash')}; the spec given has hash {spec_hash}): "
+                    f"choose another --out, or continue that run with `factory resume "
+                    f"{layout.root}`"
+                )
             if not self.config.resume:
                 raise RunDirError(
-                    f"{layout.root} already holds a run; add --resume to continue it, "
-                    "or choose another --out"
+                    f"{layout.root} already holds a run of this spec; add --resume to continue "
+                    "it, or choose another --out"
                 )
-            layout.read_manifest()
+        self.preflight()
         layout.write_manifest(spec_name=self.spec.name, spec_hash=spec_hash)
         if not layout.spec.exists():
             layout.spec.write_text(
                 yaml.safe_dump(self.spec.canonical(), sort_keys=True, allow_unicode=True)
             )
-        self._store = StateStore(layout.state)
+        self._store = open_store(layout, layout.read_manifest())
         started = self.store.get_meta("run_started_at")
         if started is None:
             started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -269,6 +290,9 @@ class Run:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- LLM calls -------------------------------------------------------------------
     async def call(self, request: LLMRequest, role: str) -> LLMResponse | None:
