@@ -13,6 +13,7 @@ import typer
 
 from factory.commands import options as opts
 from factory.errors import FactoryError
+from factory.run.disk_full import disk_full_error, is_disk_full
 from factory.run.layout import RunLayout
 
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -104,6 +105,7 @@ async def _drive(run: Any, n: int, mode: str, feed: Any = None) -> Any:
         elif main is not None:
             main.cancel()
 
+    run.open()  # a refusal (live, damaged or foreign run) comes before any progress output
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     ticker: asyncio.Task | None = None
     live: Any = None
@@ -282,9 +284,13 @@ def execute(
         finally:
             await client.aclose()
 
-    _remember(run.layout, meta)  # before any work, so `factory resume RUN` works after a kill
     try:
+        _remember(run.layout, meta)  # before any work, so `factory resume RUN` works after a kill
         summary = asyncio.run(main())
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(run.layout.root, exc) from None
+        raise
     except (asyncio.CancelledError, KeyboardInterrupt):
         typer.secho(
             f"aborted; every verified row so far is kept. Continue with: factory resume "
@@ -325,7 +331,9 @@ def _remember(layout: RunLayout, meta: dict[str, Any]) -> None:
     layout.root.mkdir(parents=True, exist_ok=True)
     path = layout.root / "invocation.json"
     if not path.exists():
-        path.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp.replace(path)
 
 
 def recall(run_dir: Path) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from factory.llm.pricing import PriceTable
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.run.budget import BudgetGuard
+from factory.run.disk_full import disk_full_error, is_disk_full
 from factory.run.integrity import open_store
 from factory.run.layout import ROWS_PER_SHARD, RunLayout
 from factory.run.lock import RunLock
@@ -147,6 +148,7 @@ class Run:
         self._failed = False
         self._store: StateStore | None = None
         self._lock: RunLock | None = None
+        self._disk_full: BaseException | None = None
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
         )
@@ -179,29 +181,53 @@ class Run:
         ``feed`` replaces the spec's source as the producer of problems (a recipe such as
         Self-Instruct); it may queue problems or process them itself with :meth:`process_many`.
         """
-        self._open()
+        if self._store is None:
+            self.open()
         try:
-            queue: asyncio.Queue[Problem | None] = asyncio.Queue(
-                maxsize=4 * self.config.concurrency
-            )
-            produce = self._produce(queue) if feed is None else feed.produce(self, queue)
-            producer = asyncio.create_task(produce)
-            consumers = [
-                asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
-            ]
             try:
-                await producer
+                await self._work(feed)
             finally:
-                for _ in consumers:
-                    await queue.put(None)
-                await asyncio.gather(*consumers)
+                summary = self._finish(feed)
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(self.layout.root, exc) from None
+            raise
         finally:
+            self._close()
+        if self._disk_full is not None:
+            raise disk_full_error(self.layout.root, self._disk_full)
+        return summary
+
+    async def _work(self, feed: Feed | None) -> None:
+        queue: asyncio.Queue[Problem | None] = asyncio.Queue(maxsize=4 * self.config.concurrency)
+        produce = self._produce(queue) if feed is None else feed.produce(self, queue)
+        producer = asyncio.create_task(produce)
+        consumers = [
+            asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
+        ]
+        try:
+            await producer
+        finally:
+            for _ in consumers:
+                await queue.put(None)
+            await asyncio.gather(*consumers)
+
+    def _finish(self, feed: Feed | None) -> RunSummary:
+        """Rebuild the shards, then write and return the summary."""
+        try:
             self.materialise()
             summary = self.summary()
             if feed is not None:
                 summary = summary.model_copy(update={"recipe": feed.report(self)})
-            self.layout.summary.write_text(summary.model_dump_json(indent=2) + "\n")
-            self._close()
+            tmp = self.layout.summary.with_suffix(".tmp")
+            tmp.write_text(summary.model_dump_json(indent=2) + "\n")
+            tmp.replace(self.layout.summary)
+        except Exception as exc:
+            if is_disk_full(exc) and self._disk_full is not None:
+                # The run already stopped on a full disk; the store holds everything, and
+                # the next session rebuilds the shards and the summary.
+                return self.summary()
+            raise
         return summary
 
     def preflight(self) -> None:
@@ -221,7 +247,9 @@ class Run:
             except VerifierError as exc:
                 raise FactoryError(f"verifier {verifier.name!r} ({domain}): {exc}") from None
 
-    def _open(self) -> None:
+    def open(self) -> None:
+        """Lock the run directory, check it and open its state (``execute`` does it when
+        needed). Raises RunDirError for a live, damaged or foreign run directory."""
         # The lock first: a second process on a live run is refused before it checks, builds
         # or pays for anything.
         self._lock = RunLock(self.layout.root)
@@ -255,7 +283,7 @@ class Run:
             layout.spec.write_text(
                 yaml.safe_dump(self.spec.canonical(), sort_keys=True, allow_unicode=True)
             )
-        self._store = open_store(layout, layout.read_manifest())
+        self._store = open_store(layout, layout.read_manifest(), new_run=manifest is None)
         started = self.store.get_meta("run_started_at")
         if started is None:
             started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -445,6 +473,10 @@ class Run:
         try:
             await self._process(problem)
         except Exception as exc:
+            if is_disk_full(exc):
+                self._disk_full = self._disk_full or exc
+                self.fail(f"disk full: {exc}")
+                return
             log.exception("internal error on problem %s", problem.id)
             self.fail(f"internal error on problem {problem.id}: {type(exc).__name__}: {exc}")
 

@@ -25,8 +25,9 @@ STATE_ID_META = "state_id"
 def _what_to_do(layout: RunLayout) -> str:
     return (
         f"restore {layout.state.name} (with {layout.state.name}-wal beside it) from a backup "
-        f"to continue; or start over in a new directory, copying {layout.llm_cache.name} into "
-        "it first so that no call already paid for is paid again"
+        f"to continue; or start over in a new directory, copying {layout.llm_cache.name} "
+        f"(and {layout.llm_cache.name}-wal, if present) into it first, so that no call "
+        "already paid for is paid again"
     )
 
 
@@ -125,17 +126,22 @@ def adopt_store(layout: RunLayout, store: StateStore) -> str:
     return state_id
 
 
-def open_store(layout: RunLayout, manifest: dict) -> StateStore:
-    """Open the run's state store, refusing a damaged one (see the module docstring)."""
-    if not layout.state.exists():
+def open_store(layout: RunLayout, manifest: dict, *, new_run: bool) -> StateStore:
+    """Open the run's state store, refusing a damaged one (see the module docstring).
+
+    ``new_run``: run.json was written just now, so nothing in the directory is progress this
+    run lost (a response cache copied in beforehand is there to be reused).
+    """
+    if not layout.state.exists() and not new_run:
         check_fresh_store(layout, manifest)  # before creating an empty store in its place
     try:
         store = StateStore(layout.state)
         try:
             # Runs older than store ids have a start time only.
-            if store.get_meta(STATE_ID_META) is None and store.get_meta("run_started_at") is None:
+            known = store.get_meta(STATE_ID_META) or store.get_meta("run_started_at")
+            if not known and not new_run:
                 check_fresh_store(layout, manifest)
-            else:
+            elif known:
                 check_known_store(layout, manifest, store)
             adopt_store(layout, store)
         except BaseException:
