@@ -120,6 +120,7 @@ async def _drive(run: Any, n: int, mode: str, feed: Any = None) -> Any:
     async def tick() -> None:
         while True:
             await asyncio.sleep(0.5 if mode == "live" else 5.0)
+            run.refresh_progress()
             if mode == "json":
                 typer.echo(json.dumps({"event": "progress", **_progress_dict(run.progress)}))
             else:

@@ -212,9 +212,16 @@ class Run:
                 await queue.put(None)
             await asyncio.gather(*consumers)
 
+    def refresh_progress(self) -> None:
+        """Bring the counters the store knows better up to date: rejections by reason, as the
+        summary counts them (a dropped problem's failed samples included)."""
+        if self._store is not None:
+            self.progress.rejected = Counter(self._store.rejection_counts())
+
     def _finish(self, feed: Feed | None) -> RunSummary:
         """Rebuild the shards, then write and return the summary."""
         try:
+            self.refresh_progress()
             self.materialise()
             summary = self.summary()
             if feed is not None:
@@ -296,6 +303,7 @@ class Run:
         self.progress.problems_done = self.store.problem_count("done")
         self.progress.problems_dropped = self.store.problem_count("dropped")
         self.progress.kept = self.store.row_count()
+        self.refresh_progress()
 
     def _bind_caps(self) -> None:
         """Make the budget caps given for this run bind it until the user changes them.
@@ -405,11 +413,31 @@ class Run:
     async def _produce_direct(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         # A direct source is deterministic, so on resume it yields the known problems first;
         # they are already queued (open) or decided, and `add_problem` refuses them as duplicates.
-        for problem in source.problems(self.n_problems, self.spec.seed):
-            if self.stopping or self.store.problem_count() >= self.n_problems:
-                return
-            if self.add_problem(problem):
-                await queue.put(problem)
+        try:
+            for problem in source.problems(self.n_problems, self.spec.seed):
+                if self.stopping or self.store.problem_count() >= self.n_problems:
+                    return
+                if self.add_problem(problem):
+                    await queue.put(problem)
+        finally:
+            self._record_skipped_rows(source)
+
+    def _record_skipped_rows(self, source: Any) -> None:
+        """Input rows a source left out (``on_error: skip``) are rejections with their reason."""
+        where = getattr(getattr(source, "options", None), "path", "")
+        for skipped in getattr(source, "skipped", []):
+            key = f"input-{where}-{skipped.row}"
+            self.record_drop(
+                key,
+                "source",
+                "bad_input_row",
+                {
+                    "file": where,
+                    "row": skipped.row,
+                    "field": skipped.field,
+                    "message": skipped.reason,
+                },
+            )
 
     async def _produce_generated(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         requests = source.build_requests(self.spec, self.n_problems, self.spec.seed)

@@ -262,3 +262,22 @@ def test_a_dead_docker_daemon_is_one_line_before_any_llm_call(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "verifier 'unit_tests'" in lines[0] and "daemon is not running" in lines[0]
+
+
+def test_the_progress_panel_counts_rejections_as_the_summary_does(tmp_path):
+    # A consensus drop rejects the problem and its failed samples; both views count both.
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+    with AnthropicTestServer(responder=algebra_responder(wrong_reference_every=3)) as server:
+        result = run_cli(
+            "generate", str(spec), "--n", "10", "--out", str(tmp_path / "run"),
+            "--llm", f"anthropic:{server.base_url}",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    panel = [line for line in result.stderr.splitlines() if line.strip().startswith("rejected")]
+    shown = dict(
+        (reason, int(count))
+        for reason, count in (part.split() for part in panel[-1].split("rejected", 1)[1].split(","))
+    )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert shown == summary["rejections"]
+    assert shown["no_consensus"] > 0 and shown["wrong_answer"] > 0
