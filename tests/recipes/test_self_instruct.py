@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import sqlite3
@@ -27,7 +26,10 @@ from tests.recipes.recipe_llm import (
     self_instruct_responder,
     write_seeds,
 )
-from tests.run.killing import kill_when, start_cli
+from tests.run.killing import (
+    kill_at_each,
+    round_half_done,
+)
 from tests.run.scripted_llm import rows_of, run_cli, settled_count
 
 FILTER_REASONS = {"near_duplicate", "banned_keyword", "too_short", "invalid_format", "already_seen"}
@@ -261,28 +263,17 @@ def test_a_grown_pool_publishes_and_loads_with_datasets(tmp_path, seeds):
     assert {row["provenance"]["recipe"]["name"] for row in train} == {"self_instruct"}
 
 
-def _uneven(body: dict) -> str:
-    """The scripted model, answering solves after a random pause of up to 0.3 s, so a round
-    spends a while with some problems verified and others still being solved."""
-    if not re.search(r"Write \d+ new", last_user_text(body)):
-        time.sleep(random.uniform(0, 0.3))
-    return self_instruct_responder(body)
-
-
-def _round_half_done(round_: int) -> str:
-    """Round ``round_`` is cut short: it has verified problems but is not marked done yet."""
-    return (
-        "SELECT COUNT(*) FROM problems WHERE state = 'done' AND "
-        f"json_extract(data, '$.metadata.recipe.round') = {round_} AND "
-        f"(SELECT COUNT(*) FROM generation) = {round_}"
-    )
+def _is_solve(text: str) -> bool:
+    return re.search(r"Write \d+ new", text) is None
 
 
 def test_a_round_killed_after_some_problems_were_verified_is_counted_once(tmp_path, seeds):
-    with AnthropicTestServer(responder=_uneven, delay_s=0.05) as server:
+    with AnthropicTestServer(responder=self_instruct_responder) as server:
         whole = _summary(run_cli(*_args(server, tmp_path / "whole", seeds, 8)))
         killed = tmp_path / "killed"
-        kill_when(start_cli(*_args(server, killed, seeds, 8)), killed, _round_half_done(0))
+        cut_short = (round_half_done(0, rounds_done=0), 1, True)
+        kill_at_each([cut_short], killed, *_args(server, killed, seeds, 8), server=server,
+                     is_solve=_is_solve)  # fmt: skip
         resumed = run_cli("resume", str(killed), "--json-logs")
     summary = _summary(resumed)
     # Exit 0 means the target was reached, with the same pool as an uninterrupted run.
@@ -295,25 +286,22 @@ def test_a_round_killed_after_some_problems_were_verified_is_counted_once(tmp_pa
 def test_killed_at_many_points_the_pool_equals_an_uninterrupted_run_and_calls_are_paid_once(
     tmp_path, seeds
 ):
-    with AnthropicTestServer(responder=_uneven, delay_s=0.05) as server:
+    with AnthropicTestServer(responder=self_instruct_responder, delay_s=0.05) as server:
         whole = _summary(run_cli(*_args(server, tmp_path / "whole", seeds, 8)))
         calls = whole["llm_calls"]
         assert len(whole["recipe"]["rounds"]) >= 2
         spent = "SELECT COUNT(*) FROM spend"
         kill_points = [
-            (spent, 2),  # among round 0's generator calls
-            (_round_half_done(0), 1),  # round 0 has verified problems, is not done
-            ("SELECT COUNT(*) FROM generation", 1),  # just past a round's end
-            (_round_half_done(1), 1),
-            (spent, calls - 3),  # near the end
+            (spent, 2, False),  # among round 0's generator calls
+            (round_half_done(0, rounds_done=0), 1, True),  # round 0 is cut short, part decided
+            ("SELECT COUNT(*) FROM generation", 1, False),  # just past a round's end
+            (round_half_done(1, rounds_done=1), 1, True),
+            (spent, calls - 3, False),  # near the end
         ]
         killed = tmp_path / "killed"
         start = len(server.requests_to("/v1/messages"))
-        proc = start_cli(*_args(server, killed, seeds, 8))
-        for sql, at in kill_points[:-1]:
-            kill_when(proc, killed, sql, at)
-            proc = start_cli("resume", str(killed), "--json-logs")
-        kill_when(proc, killed, *kill_points[-1])
+        kill_at_each(kill_points, killed, *_args(server, killed, seeds, 8), server=server,
+                     is_solve=_is_solve)  # fmt: skip
         # What the run still needs after the last kill is asked once, and nothing else.
         cached = len(ResponseCache(killed / "llm_cache.sqlite"))
         sent = settled_count(server) - start
