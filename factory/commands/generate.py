@@ -167,6 +167,8 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
         f"problems: {p['total']} total, {p['done']} done, {p['dropped']} dropped, {p['open']} open"
     )
     typer.echo(f"kept rows: {summary.kept_rows}")
+    if summary.shortfall:
+        typer.secho(f"fewer problems than asked for: {summary.shortfall}", fg=typer.colors.YELLOW)
     if summary.rejections:
         typer.echo("rejected, by reason:")
         for reason, count in sorted(summary.rejections.items()):

@@ -48,6 +48,7 @@ from verifiers.code import extract_code
 
 log = logging.getLogger(__name__)
 
+TOP_UP_FACTOR = 2  # generator requests, at most, as a multiple of those --n needs
 CAPS_META = "budget_caps"  # the caps given on the command line, which bind the run
 
 
@@ -78,6 +79,8 @@ class RunSummary(BaseModel):
     cost_usd: float
     usd_per_kept_row: float | None
     stopped: str | None
+    shortfall: str | None = None
+    """Why the run holds fewer problems than asked for, when it does (it did not stop early)."""
     caps: dict[str, float | None] = {}
     """The budget caps that bound the run (``max_usd``, ``max_tokens``; None: no cap)."""
     failed: bool = False
@@ -149,6 +152,7 @@ class Run:
         self._store: StateStore | None = None
         self._lock: RunLock | None = None
         self._disk_full: BaseException | None = None
+        self._shortfall: str | None = None
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
         )
@@ -419,6 +423,7 @@ class Run:
                     return
                 if self.add_problem(problem):
                     await queue.put(problem)
+            self._note_shortfall("the source holds no more usable problems")
         finally:
             self._record_skipped_rows(source)
 
@@ -441,11 +446,38 @@ class Run:
 
     async def _produce_generated(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         requests = source.build_requests(self.spec, self.n_problems, self.spec.seed)
+        if not await self._generate(source, list(enumerate(requests)), queue):
+            return
+        # Top up: the generator's answers may hold fewer usable problems than were asked for
+        # (malformed items, duplicates). Request i of a longer list is the same whatever its
+        # length, so the extra requests, like the first ones, are the same on every resume.
+        per = max(1, getattr(getattr(source, "options", None), "problems_per_request", 1))
+        extra = range(len(requests), TOP_UP_FACTOR * len(requests))
         window = max(1, self.config.concurrency)
-        pending = [(i, r) for i, r in enumerate(requests) if not self.store.generation_done(i)]
-        for start in range(0, len(pending), window):
+        for start in range(extra.start, extra.stop, window):
             if self.stopping or self.store.problem_count() >= self.n_problems:
                 return
+            indices = range(start, min(start + window, extra.stop))
+            longer = source.build_requests(self.spec, (indices.stop) * per, self.spec.seed)
+            if not await self._generate(source, [(i, longer[i]) for i in indices], queue):
+                return
+        self._note_shortfall(
+            f"the generator's answers held too few usable problems, even with {TOP_UP_FACTOR}x "
+            "the requests (see the rejections by reason)"
+        )
+
+    async def _generate(
+        self, source: Any, requests: list[tuple[int, Any]], queue: asyncio.Queue[Problem | None]
+    ) -> bool:
+        """Make generator ``requests`` (index, request) not made before, a window at a time;
+        False when the run is stopping."""
+        window = max(1, self.config.concurrency)
+        pending = [(i, r) for i, r in requests if not self.store.generation_done(i)]
+        for start in range(0, len(pending), window):
+            if self.stopping:
+                return False
+            if self.store.problem_count() >= self.n_problems:
+                return True
             chunk = pending[start : start + window]
             responses = await self.call_all([req for _, req in chunk], "generator")
             # Problems are added in request order whatever order the calls finished in,
@@ -453,7 +485,14 @@ class Run:
             for (index, _), response in zip(chunk, responses, strict=False):
                 await self._accept_generated(source, index, response, queue)
             if len(responses) < len(chunk):
-                return
+                return False
+        return not self.stopping
+
+    def _note_shortfall(self, why: str) -> None:
+        """Say in the summary that the run holds fewer problems than --n asked for, and why."""
+        have = self.store.problem_count()
+        if have < self.n_problems and not self.stopping:
+            self._shortfall = f"{have} of {self.n_problems} problems: {why}"
 
     async def _accept_generated(
         self, source: Any, index: int, response: LLMResponse, queue: asyncio.Queue[Problem | None]
@@ -768,6 +807,7 @@ class Run:
             usd_per_kept_row=round(spend.cost_usd / kept, 6) if kept else None,
             stopped=self._stop_reason or self.budget.stopped_by,
             caps={"max_usd": self.budget.max_usd, "max_tokens": self.budget.max_tokens},
+            shortfall=self._shortfall,
             failed=self._failed,
             elapsed_s=round(time.monotonic() - self.progress.started, 2),
         )
