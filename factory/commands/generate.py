@@ -17,6 +17,7 @@ from factory.run.disk_full import disk_full_error, is_disk_full
 from factory.run.layout import RunLayout
 
 KEY_ENV = "ANTHROPIC_API_KEY"
+STALLED_S = 20.0  # a call waiting this long is named in the progress panel
 
 
 def open_client(
@@ -27,9 +28,11 @@ def open_client(
     batch: bool,
     prices: Any,
     batch_poll_s: float = 30.0,
+    request_timeout_s: float | None = None,
 ) -> Any:
     """The LLM client stack: provider (or replay), optional recorder, then the run's cache;
-    after the checks that need no call (API key, sampling parameters)."""
+    after the checks that need no call (API key, sampling parameters). ``request_timeout_s``
+    bounds each HTTP request (the SDK's default otherwise)."""
     layout.check_usable()
     if llm.startswith("anthropic"):
         _check_anthropic_sampling(spec)
@@ -45,6 +48,8 @@ def open_client(
     kwargs: dict[str, Any] = {}
     if not llm.startswith("replay:"):
         kwargs["prices"] = prices
+        if request_timeout_s is not None:
+            kwargs["timeout_s"] = request_timeout_s
     try:
         inner = make_client(llm, **kwargs)
     except ValueError as exc:
@@ -79,11 +84,14 @@ def _table(progress: Any, n: int) -> Any:
     )
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(progress.rejected.items())) or "none"
     table.add_row("rejected", rejected)
-    table.add_row(
-        "LLM",
+    llm = (
         f"{progress.spent_tokens} tokens, ${progress.spent_usd:.4f}, "
-        f"{progress.cache_hits} answered from cache",
+        f"{progress.cache_hits} answered from cache, {progress.calls_in_flight} in flight"
     )
+    waited = progress.oldest_call_s()
+    if waited >= STALLED_S:
+        llm += f" (oldest waiting {waited:.0f}s)"
+    table.add_row("LLM", llm)
     return table
 
 
@@ -150,6 +158,8 @@ def _progress_dict(progress: Any) -> dict[str, Any]:
         "rejected": dict(progress.rejected),
         "tokens": progress.spent_tokens,
         "usd": round(progress.spent_usd, 6),
+        "calls_in_flight": progress.calls_in_flight,
+        "oldest_call_s": round(progress.oldest_call_s(), 1),
     }
 
 
@@ -235,6 +245,7 @@ def run_command(
     prices_path: Path | None,
     mode: str,
     batch_poll_s: float = 30.0,
+    request_timeout_s: float | None = None,
 ) -> int:
     """Shared body of `generate` and `resume`; returns the exit code."""
     from factory.llm.pricing import PriceTable
@@ -256,7 +267,9 @@ def run_command(
         print_estimate(estimate_run(spec, config, prices))
         return 0
     layout = RunLayout(out)
-    client = open_client(spec, llm, record, layout, batch, prices, batch_poll_s)
+    client = open_client(
+        spec, llm, record, layout, batch, prices, batch_poll_s, request_timeout_s
+    )
     run = Run(spec, config, client, prices=prices)
     meta = {
         "spec_path": str(spec_path.resolve()),
@@ -264,6 +277,7 @@ def run_command(
         "llm": llm,
         "batch": batch,
         "batch_poll_s": batch_poll_s,
+        "request_timeout_s": request_timeout_s,
     }
     return execute(run, client, meta, mode=mode, llm=llm)
 
@@ -394,6 +408,7 @@ def register(app: typer.Typer) -> None:
         max_usd: opts.MaxUsd = None,
         max_tokens: opts.MaxTokens = None,
         concurrency: opts.Concurrency = 8,
+        request_timeout: opts.RequestTimeout = None,
         prices: Annotated[Path | None, typer.Option("--prices", help="Price table YAML.")] = None,
         quiet: opts.Quiet = False,
         json_logs: opts.JsonLogs = False,
@@ -415,6 +430,7 @@ def register(app: typer.Typer) -> None:
                 prices_path=prices,
                 mode=_mode(quiet, json_logs),
                 batch_poll_s=batch_poll_s,
+                request_timeout_s=request_timeout,
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -435,6 +451,7 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--max-tokens", help="A new hard cap in tokens (default: the run's own)."),
         ] = None,
+        request_timeout: opts.RequestTimeout = None,
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
         json_logs: Annotated[bool, typer.Option("--json-logs")] = False,
     ) -> None:
@@ -452,6 +469,7 @@ def register(app: typer.Typer) -> None:
                         mode=_mode(quiet, json_logs),
                         max_usd=max_usd,
                         max_tokens=max_tokens,
+                        request_timeout_s=request_timeout,
                     )
                 )
             code = run_command(
@@ -469,6 +487,7 @@ def register(app: typer.Typer) -> None:
                 prices_path=None,
                 mode=_mode(quiet, json_logs),
                 batch_poll_s=float(meta.get("batch_poll_s", 30.0)),
+                request_timeout_s=request_timeout or meta.get("request_timeout_s"),
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)

@@ -15,6 +15,7 @@ uninterrupted run.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -116,6 +117,16 @@ class Progress:
     spent_usd: float = 0.0
     spent_tokens: int = 0
     started: float = field(default_factory=time.monotonic)
+    calls: dict[int, float] = field(default_factory=dict)
+    """LLM calls in flight: when each started (monotonic), by an id of the call."""
+
+    @property
+    def calls_in_flight(self) -> int:
+        return len(self.calls)
+
+    def oldest_call_s(self) -> float:
+        """How long the oldest call in flight has been waiting (0 when none is)."""
+        return time.monotonic() - min(self.calls.values()) if self.calls else 0.0
 
 
 class Run:
@@ -153,6 +164,7 @@ class Run:
         self._lock: RunLock | None = None
         self._disk_full: BaseException | None = None
         self._shortfall: str | None = None
+        self._call_ids = itertools.count()
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
         )
@@ -346,6 +358,8 @@ class Run:
             return None
         budget = self.budget
         spent: tuple[float, int] | None = None
+        call_id = next(self._call_ids)
+        self.progress.calls[call_id] = time.monotonic()
         try:
             response = await self.client.complete(request)
             # A response answered from this run's cache was paid for by this run before a
@@ -368,6 +382,7 @@ class Run:
             spend = self.store.spend()
             spent = (spend.cost_usd, spend.tokens)
         finally:
+            self.progress.calls.pop(call_id, None)
             if spent is None:  # the call failed (or was cancelled): the totals stay as they are
                 spent = (budget.spent_usd, budget.spent_tokens)
             budget.settle(reservation, spent_usd=spent[0], spent_tokens=spent[1])
