@@ -357,6 +357,9 @@ class Run:
         if reservation is None:
             return None
         budget = self.budget
+        if self._stop_reason is not None:  # stopped while this call waited for budget room
+            budget.settle(reservation, spent_usd=budget.spent_usd, spent_tokens=budget.spent_tokens)
+            return None
         spent: tuple[float, int] | None = None
         call_id = next(self._call_ids)
         self.progress.calls[call_id] = time.monotonic()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from pathlib import Path
 
 from factory.errors import RunDirError
 from factory.run.layout import RunLayout
@@ -44,14 +45,21 @@ def _cached_responses(layout: RunLayout) -> int:
         return 0
 
 
+def _count_lines(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
 def _rows_on_disk(layout: RunLayout) -> int:
-    count = 0
-    if layout.rows_dir.is_dir():
-        for path in [*layout.rows_dir.glob("shard-*.jsonl"), layout.rows_dir / "live.jsonl"]:
-            if path.is_file():
-                with path.open("rb") as fh:
-                    count += sum(1 for line in fh if line.strip())
-    return count
+    """Kept rows the directory shows, at least: the shards, or this session's live file.
+
+    Not their sum: a kill between the final rebuild of the shards and the removal of the
+    live file leaves both holding the session's rows.
+    """
+    shards = sum(_count_lines(p) for p in layout.rows_dir.glob("shard-*.jsonl"))
+    return max(shards, _count_lines(layout.rows_dir / "live.jsonl"))
 
 
 def _last_summary(layout: RunLayout) -> dict:
