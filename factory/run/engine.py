@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel
 
-from factory.errors import FactoryError, RunDirError
+from factory.errors import FactoryError, InputFileError, RunDirError
 from factory.llm.errors import LLMError
 from factory.llm.pricing import PriceTable
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
@@ -204,6 +204,11 @@ class Run:
                 await self._work(feed)
             finally:
                 summary = self._finish(feed)
+        except InputFileError as exc:
+            raise InputFileError(
+                f"{exc}; the run is kept: once the file is fixed, `factory resume "
+                f"{self.layout.root}` continues it"
+            ) from None
         except Exception as exc:
             if is_disk_full(exc):
                 raise disk_full_error(self.layout.root, exc) from None

@@ -33,12 +33,20 @@ def _generate(server, spec, out):
 
 
 def test_a_line_that_is_not_utf8_is_named_by_file_and_line(llm_server, tmp_path):
-    result = _generate(llm_server, _spec(tmp_path, "raise"), tmp_path / "run")
+    out = tmp_path / "run"
+    result = _generate(llm_server, _spec(tmp_path, "raise"), out)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"problems.jsonl: line {LATIN1_LINE}: field '(row)': not UTF-8 text" in lines[0]
-    assert "on_error: skip" in lines[0]
+    assert "on_error: skip" in lines[0] and f"factory resume {out}" in lines[0]
+    # As it says: fix the file, and the run it left continues.
+    data = tmp_path / "problems.jsonl"
+    data.write_bytes(data.read_bytes().replace("é".encode("latin-1"), "é".encode()))
+    resumed = run_cli("resume", str(out), "--json-logs")
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout.splitlines()[-1])
+    assert summary["problems"]["total"] == 5 and summary["problems"]["open"] == 0
 
 
 def test_with_skip_the_line_is_skipped_recorded_and_the_rest_run(llm_server, tmp_path):
