@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Literal
 
+import docker
+
 from sandbox import docker_api
 from sandbox.errors import SandboxError, SandboxInfraError, SandboxUnavailable
 
@@ -149,6 +151,35 @@ def _build(variant: Variant, tag: str, buildargs: dict[str, str]) -> None:
         docker_api.run_cli([*args, str(ctx_path)], f"build {tag}", env=env, stdout=sys.stderr)
 
 
+def remove_stale_builds(keep: set[str]) -> list[str]:
+    """Untag images earlier builds made and ``keep`` does not name; returns the tags removed.
+
+    A build tags its image `factory-sandbox:<digest>` and labels it with that digest, so only
+    a tag whose name is its own image's digest label is ours. Any other tag in the repository
+    (`factory-sandbox:test`, made by a person or another tool) is left alone, as is an image
+    in use by a container.
+    """
+    cli = docker_api.client()
+    removed = []
+    try:
+        with docker_api.translate_errors(f"prune old {REPOSITORY} images"):
+            for image in cli.images.list(name=REPOSITORY):
+                digest_label = (image.labels or {}).get("factory.sandbox.digest")
+                for name in image.tags:
+                    if name in keep or digest_label is None:
+                        continue
+                    if name != f"{REPOSITORY}:{digest_label}":
+                        continue
+                    try:
+                        cli.images.remove(name, noprune=False)
+                        removed.append(name)
+                    except docker.errors.APIError:
+                        pass  # in use by a container; the next build tries again
+    finally:
+        cli.close()
+    return removed
+
+
 def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
     """Build (or find) the sandbox image; return its digest tag. Also tags `:latest`."""
     if docker_api.diagnose_daemon() is not None:
@@ -181,5 +212,8 @@ def build_image(mode: Mode = "auto", *, force: bool = False) -> str:
             )
         _build("offline", tag, {"BASE": base})
     docker_api.tag_image(tag, REPOSITORY, "latest")
+    keep = {tag, f"{REPOSITORY}:latest", *expected_tags()}
+    for old in remove_stale_builds(keep):
+        _log(f"removed the stale image {old}")
     _log(f"ready: {tag} (also tagged {REPOSITORY}:latest)")
     return tag

@@ -13,9 +13,11 @@ import typer
 
 from factory.commands import options as opts
 from factory.errors import FactoryError
+from factory.run.disk_full import disk_full_error, is_disk_full
 from factory.run.layout import RunLayout
 
 KEY_ENV = "ANTHROPIC_API_KEY"
+STALLED_S = 20.0  # a call waiting this long is named in the progress panel
 
 
 def open_client(
@@ -26,9 +28,12 @@ def open_client(
     batch: bool,
     prices: Any,
     batch_poll_s: float = 30.0,
+    request_timeout_s: float | None = None,
 ) -> Any:
     """The LLM client stack: provider (or replay), optional recorder, then the run's cache;
-    after the checks that need no call (API key, sampling parameters)."""
+    after the checks that need no call (API key, sampling parameters). ``request_timeout_s``
+    bounds each HTTP request (the SDK's default otherwise)."""
+    layout.check_usable()
     if llm.startswith("anthropic"):
         _check_anthropic_sampling(spec)
     if llm == "anthropic" and not _has_key():
@@ -43,6 +48,8 @@ def open_client(
     kwargs: dict[str, Any] = {}
     if not llm.startswith("replay:"):
         kwargs["prices"] = prices
+        if request_timeout_s is not None:
+            kwargs["timeout_s"] = request_timeout_s
     try:
         inner = make_client(llm, **kwargs)
     except ValueError as exc:
@@ -77,11 +84,14 @@ def _table(progress: Any, n: int) -> Any:
     )
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(progress.rejected.items())) or "none"
     table.add_row("rejected", rejected)
-    table.add_row(
-        "LLM",
+    llm = (
         f"{progress.spent_tokens} tokens, ${progress.spent_usd:.4f}, "
-        f"{progress.cache_hits} answered from cache",
+        f"{progress.cache_hits} answered from cache, {progress.calls_in_flight} in flight"
     )
+    waited = progress.oldest_call_s()
+    if waited >= STALLED_S:
+        llm += f" (oldest waiting {waited:.0f}s)"
+    table.add_row("LLM", llm)
     return table
 
 
@@ -103,6 +113,7 @@ async def _drive(run: Any, n: int, mode: str, feed: Any = None) -> Any:
         elif main is not None:
             main.cancel()
 
+    run.open()  # a refusal (live, damaged or foreign run) comes before any progress output
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     ticker: asyncio.Task | None = None
     live: Any = None
@@ -117,6 +128,7 @@ async def _drive(run: Any, n: int, mode: str, feed: Any = None) -> Any:
     async def tick() -> None:
         while True:
             await asyncio.sleep(0.5 if mode == "live" else 5.0)
+            run.refresh_progress()
             if mode == "json":
                 typer.echo(json.dumps({"event": "progress", **_progress_dict(run.progress)}))
             else:
@@ -146,6 +158,8 @@ def _progress_dict(progress: Any) -> dict[str, Any]:
         "rejected": dict(progress.rejected),
         "tokens": progress.spent_tokens,
         "usd": round(progress.spent_usd, 6),
+        "calls_in_flight": progress.calls_in_flight,
+        "oldest_call_s": round(progress.oldest_call_s(), 1),
     }
 
 
@@ -163,6 +177,8 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
         f"problems: {p['total']} total, {p['done']} done, {p['dropped']} dropped, {p['open']} open"
     )
     typer.echo(f"kept rows: {summary.kept_rows}")
+    if summary.shortfall:
+        typer.secho(f"fewer problems than asked for: {summary.shortfall}", fg=typer.colors.YELLOW)
     if summary.rejections:
         typer.echo("rejected, by reason:")
         for reason, count in sorted(summary.rejections.items()):
@@ -177,8 +193,19 @@ def print_summary(summary: Any, *, replay: str | None) -> None:
     if summary.stopped:
         colour = typer.colors.RED if summary.failed else typer.colors.YELLOW
         typer.secho(f"stopped early: {summary.stopped}", fg=colour)
-        typer.echo(f"continue with: factory resume {summary.run_dir}")
+        typer.echo(f"continue with: {resume_hint(summary)}")
     typer.echo(f"rows: {summary.run_dir}/rows/  rejections: {summary.run_dir}/rejections.jsonl")
+
+
+def resume_hint(summary: Any) -> str:
+    """The command that continues a stopped run (a budget stop needs a higher cap)."""
+    command = f"factory resume {summary.run_dir}"
+    stopped = summary.stopped or ""
+    for cap in ("max_usd", "max_tokens"):
+        if stopped.startswith(f"{cap} reached"):
+            flag = "--" + cap.replace("_", "-")
+            return f"{command} {flag} N (N above {summary.caps.get(cap)}: the cap binds the run)"
+    return command
 
 
 def print_recipe(recipe: dict[str, Any]) -> None:
@@ -218,6 +245,7 @@ def run_command(
     prices_path: Path | None,
     mode: str,
     batch_poll_s: float = 30.0,
+    request_timeout_s: float | None = None,
 ) -> int:
     """Shared body of `generate` and `resume`; returns the exit code."""
     from factory.llm.pricing import PriceTable
@@ -239,7 +267,9 @@ def run_command(
         print_estimate(estimate_run(spec, config, prices))
         return 0
     layout = RunLayout(out)
-    client = open_client(spec, llm, record, layout, batch, prices, batch_poll_s)
+    client = open_client(
+        spec, llm, record, layout, batch, prices, batch_poll_s, request_timeout_s
+    )
     run = Run(spec, config, client, prices=prices)
     meta = {
         "spec_path": str(spec_path.resolve()),
@@ -247,6 +277,7 @@ def run_command(
         "llm": llm,
         "batch": batch,
         "batch_poll_s": batch_poll_s,
+        "request_timeout_s": request_timeout_s,
     }
     return execute(run, client, meta, mode=mode, llm=llm)
 
@@ -270,9 +301,13 @@ def execute(
         finally:
             await client.aclose()
 
-    _remember(run.layout, meta)  # before any work, so `factory resume RUN` works after a kill
     try:
+        _remember(run.layout, meta)  # before any work, so `factory resume RUN` works after a kill
         summary = asyncio.run(main())
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(run.layout.root, exc) from None
+        raise
     except (asyncio.CancelledError, KeyboardInterrupt):
         typer.secho(
             f"aborted; every verified row so far is kept. Continue with: factory resume "
@@ -313,14 +348,20 @@ def _remember(layout: RunLayout, meta: dict[str, Any]) -> None:
     layout.root.mkdir(parents=True, exist_ok=True)
     path = layout.root / "invocation.json"
     if not path.exists():
-        path.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp.replace(path)
 
 
 def recall(run_dir: Path) -> dict[str, Any]:
     """How a run was started (spec path, n, llm), for `factory resume RUN`."""
     layout = RunLayout(run_dir)
-    layout.read_manifest()
     path = run_dir / "invocation.json"
+    if path.is_file() and layout.root.is_dir() and not layout.manifest.exists():
+        # Stopped before its first step (e.g. killed during the sandbox preflight): nothing
+        # was done yet, and resuming starts it.
+        return json.loads(path.read_text())
+    layout.read_manifest()
     if not path.is_file():
         raise FactoryError(
             f"{run_dir}: no invocation.json; resume with `factory generate --resume`"
@@ -367,6 +408,7 @@ def register(app: typer.Typer) -> None:
         max_usd: opts.MaxUsd = None,
         max_tokens: opts.MaxTokens = None,
         concurrency: opts.Concurrency = 8,
+        request_timeout: opts.RequestTimeout = None,
         prices: Annotated[Path | None, typer.Option("--prices", help="Price table YAML.")] = None,
         quiet: opts.Quiet = False,
         json_logs: opts.JsonLogs = False,
@@ -388,6 +430,7 @@ def register(app: typer.Typer) -> None:
                 prices_path=prices,
                 mode=_mode(quiet, json_logs),
                 batch_poll_s=batch_poll_s,
+                request_timeout_s=request_timeout,
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -400,17 +443,34 @@ def register(app: typer.Typer) -> None:
             Path, typer.Argument(help="A run directory made by `factory generate`.")
         ],
         llm: Annotated[str | None, typer.Option("--llm", help="Override the LLM client.")] = None,
+        max_usd: Annotated[
+            float | None,
+            typer.Option("--max-usd", help="A new hard cap in USD (default: the run's own)."),
+        ] = None,
+        max_tokens: Annotated[
+            int | None,
+            typer.Option("--max-tokens", help="A new hard cap in tokens (default: the run's own)."),
+        ] = None,
+        request_timeout: opts.RequestTimeout = None,
         quiet: Annotated[bool, typer.Option("--quiet")] = False,
         json_logs: Annotated[bool, typer.Option("--json-logs")] = False,
     ) -> None:
-        """Continue a stopped or killed run where it left off."""
+        """Continue a stopped or killed run where it left off, under the caps it was given."""
         try:
             meta = recall(run_dir)
             if meta.get("command") in ("self-instruct", "evolve"):
                 from factory.commands.recipes import resume_recipe
 
                 raise typer.Exit(
-                    resume_recipe(run_dir, meta, llm=llm, mode=_mode(quiet, json_logs))
+                    resume_recipe(
+                        run_dir,
+                        meta,
+                        llm=llm,
+                        mode=_mode(quiet, json_logs),
+                        max_usd=max_usd,
+                        max_tokens=max_tokens,
+                        request_timeout_s=request_timeout,
+                    )
                 )
             code = run_command(
                 Path(meta["spec_path"]),
@@ -421,12 +481,13 @@ def register(app: typer.Typer) -> None:
                 record=None,
                 batch=bool(meta.get("batch", False)),
                 dry_run=False,
-                max_usd=None,
-                max_tokens=None,
+                max_usd=max_usd,
+                max_tokens=max_tokens,
                 concurrency=8,
                 prices_path=None,
                 mode=_mode(quiet, json_logs),
                 batch_poll_s=float(meta.get("batch_poll_s", 30.0)),
+                request_timeout_s=request_timeout or meta.get("request_timeout_s"),
             )
         except FactoryError as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)

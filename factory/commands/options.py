@@ -18,6 +18,14 @@ Record = Annotated[
 Resume = Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")]
 MaxUsd = Annotated[float | None, typer.Option("--max-usd", help="Hard cap in USD.")]
 MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Hard cap in tokens.")]
+RequestTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--request-timeout",
+        min=0.1,
+        help="Seconds one LLM request may take before it is abandoned and retried (default 120).",
+    ),
+]
 Concurrency = Annotated[int, typer.Option("--concurrency", min=1, help="Problems in flight.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No live progress.")]
 JsonLogs = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,22 @@ from factory.errors import FactoryError
 def _fail(exc: FactoryError) -> typer.Exit:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     return typer.Exit(2)
+
+
+def _read_run(run_dir: Path) -> Any:
+    """Read a run; a run another process is writing is named as in progress, not damaged
+    (its shards may lag its store for a moment), so nobody is sent to resume a live run."""
+    from factory.errors import RunDirError
+    from factory.publish.run_reader import read_run
+    from factory.run.lock import holder, in_progress_message
+
+    try:
+        return read_run(run_dir)
+    except RunDirError:
+        pid = holder(run_dir)
+        if pid is not None:
+            raise RunDirError(in_progress_message(run_dir, pid)) from None
+        raise
 
 
 RunDirArg = Annotated[Path, typer.Argument(help="A run directory made by `factory generate`.")]
@@ -57,11 +73,19 @@ def register(app: typer.Typer) -> None:
         from factory.publish.card import CardOptions
         from factory.publish.dataset import RowOptions, build_dataset
         from factory.publish.hub import push_dataset
-        from factory.publish.run_reader import read_run
+        from factory.run.lock import holder
 
         try:
-            run = read_run(run_dir)
-            if run.summary.get("stopped") or any(p.state == "open" for p in run.problems):
+            run = _read_run(run_dir)
+            pid = holder(run_dir)
+            if pid is not None:
+                typer.secho(
+                    f"warning: the run is in progress (pid {pid}); publishing what it has "
+                    "kept so far",
+                    fg=typer.colors.YELLOW,
+                    err=True,
+                )
+            elif run.summary.get("stopped") or any(p.state == "open" for p in run.problems):
                 typer.secho(
                     "warning: the run did not finish (open problems); publishing what it kept",
                     fg=typer.colors.YELLOW,
@@ -128,11 +152,10 @@ def register(app: typer.Typer) -> None:
         ] = 0.8,
     ) -> None:
         """Funnel, pass@1/pass@n, coverage, cost per kept row and diversity of a run."""
-        from factory.publish.run_reader import read_run
         from factory.publish.stats import compute_stats, render_text
 
         try:
-            run = read_run(run_dir)
+            run = _read_run(run_dir)
             stats = compute_stats(run, near_duplicate_threshold=threshold)
             written = []
             if plots is not None:
@@ -176,10 +199,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Flag problems whose word n-grams overlap a benchmark; save RUN/contamination.json."""
         from factory.publish.contamination import check_run, load_benchmark, save_report
-        from factory.publish.run_reader import read_run
-
         try:
-            run = read_run(run_dir)
+            run = _read_run(run_dir)
             benchmarks = [load_benchmark(s, n=ngram, field_name=field) for s in against]
             report = check_run(run, benchmarks, n=ngram, threshold=threshold)
             path = save_report(run, report, drop=drop)

@@ -33,6 +33,7 @@ class RunArgs:
     max_tokens: int | None = None
     concurrency: int = 8
     mode: str = "live"
+    request_timeout_s: float | None = None
 
 
 def _prepared_run(spec: Any, args: RunArgs) -> tuple[Any, Any]:
@@ -56,7 +57,15 @@ def _prepared_run(spec: Any, args: RunArgs) -> tuple[Any, Any]:
         max_tokens=args.max_tokens,
         concurrency=args.concurrency,
     )
-    client = open_client(spec, args.llm, args.record, RunLayout(args.out), False, prices)
+    client = open_client(
+        spec,
+        args.llm,
+        args.record,
+        RunLayout(args.out),
+        False,
+        prices,
+        request_timeout_s=args.request_timeout_s,
+    )
     return Run(spec, config, client, prices=prices, consensus=consensus), client
 
 
@@ -84,6 +93,7 @@ def self_instruct_command(
         "seeds": str(seeds.resolve()) if seeds else None,
         "options": options,
         "llm": args.llm,
+        "request_timeout_s": args.request_timeout_s,
     }
     target = feed.options.target
     return execute(run, client, meta, mode=args.mode, llm=args.llm, feed=feed, shown_total=target)
@@ -118,15 +128,33 @@ def evolve_command(
         "options": options,
         "limit": limit,
         "llm": args.llm,
+        "request_timeout_s": args.request_timeout_s,
     }
     return execute(
         run, client, meta, mode=args.mode, llm=args.llm, feed=feed, shown_total=len(inputs)
     )
 
 
-def resume_recipe(run_dir: Path, meta: dict[str, Any], *, llm: str | None, mode: str) -> int:
-    """Continue a recipe run from what its invocation.json remembers."""
-    args = RunArgs(out=run_dir, resume=True, llm=llm or meta["llm"], mode=mode)
+def resume_recipe(
+    run_dir: Path,
+    meta: dict[str, Any],
+    *,
+    llm: str | None,
+    mode: str,
+    max_usd: float | None = None,
+    max_tokens: int | None = None,
+    request_timeout_s: float | None = None,
+) -> int:
+    """Continue a recipe run from what its invocation.json remembers (new caps if given)."""
+    args = RunArgs(
+        out=run_dir,
+        resume=True,
+        llm=llm or meta["llm"],
+        mode=mode,
+        max_usd=max_usd,
+        max_tokens=max_tokens,
+        request_timeout_s=request_timeout_s or meta.get("request_timeout_s"),
+    )
     if meta["command"] == "self-instruct":
         seeds = meta.get("seeds")
         return self_instruct_command(
@@ -200,6 +228,7 @@ def register(app: typer.Typer) -> None:
         max_usd: opts.MaxUsd = None,
         max_tokens: opts.MaxTokens = None,
         concurrency: opts.Concurrency = 8,
+        request_timeout: opts.RequestTimeout = None,
         quiet: opts.Quiet = False,
         json_logs: opts.JsonLogs = False,
     ) -> None:
@@ -231,6 +260,7 @@ def register(app: typer.Typer) -> None:
                     max_tokens,
                     concurrency,
                     _mode(quiet, json_logs),
+                    request_timeout,
                 ),
             )
         )
@@ -264,6 +294,7 @@ def register(app: typer.Typer) -> None:
         max_usd: opts.MaxUsd = None,
         max_tokens: opts.MaxTokens = None,
         concurrency: opts.Concurrency = 8,
+        request_timeout: opts.RequestTimeout = None,
         quiet: opts.Quiet = False,
         json_logs: opts.JsonLogs = False,
     ) -> None:
@@ -286,6 +317,7 @@ def register(app: typer.Typer) -> None:
                     max_tokens,
                     concurrency,
                     _mode(quiet, json_logs),
+                    request_timeout,
                 ),
             )
         )

@@ -152,9 +152,11 @@ class SelfInstruct:
             round_ = 0
             while run.store.generation_done(round_):
                 round_ += 1
-            members = self._load_generated(run)
-            # A round cut short by a restart is redone exactly: its problems so far are known,
-            # and the index holds the pool as it was at the round's start plus those problems.
+            # The pool as it stood at the start of the first unfinished round. A round cut
+            # short by a restart is redone exactly: its problems so far are known (verified
+            # ones included, which join the pool when the round completes, and are counted
+            # then, once), and the index holds the pool at the round's start plus those.
+            members = [(r, p) for r, p in self._load_generated(run) if r < round_]
             earlier = self._round_problems(run, round_)
             self._sync_index(
                 [*self.seeds, *(p for r, p in members if r < round_), *earlier.values()]

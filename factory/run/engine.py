@@ -15,6 +15,7 @@ uninterrupted run.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -28,13 +29,16 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel
 
-from factory.errors import FactoryError, RunDirError
+from factory.errors import FactoryError, InputFileError, RunDirError
 from factory.llm.errors import LLMError
 from factory.llm.pricing import PriceTable
 from factory.llm.types import LLMClient, LLMRequest, LLMResponse
 from factory.problem import Problem
 from factory.run.budget import BudgetGuard
+from factory.run.disk_full import disk_full_error, is_disk_full
+from factory.run.integrity import open_store
 from factory.run.layout import ROWS_PER_SHARD, RunLayout
+from factory.run.lock import RunLock
 from factory.run.reference_check import check_generated_code_reference
 from factory.run.rows import build_row, rejection_record, row_id
 from factory.run.solver import solver_request
@@ -44,6 +48,9 @@ from verifiers import Reason, Verdict, Verifier, VerifierError, get_verifier
 from verifiers.code import extract_code
 
 log = logging.getLogger(__name__)
+
+TOP_UP_FACTOR = 2  # generator requests, at most, as a multiple of those --n needs
+CAPS_META = "budget_caps"  # the caps given on the command line, which bind the run
 
 
 class RunConfig(BaseModel):
@@ -73,6 +80,10 @@ class RunSummary(BaseModel):
     cost_usd: float
     usd_per_kept_row: float | None
     stopped: str | None
+    shortfall: str | None = None
+    """Why the run holds fewer problems than asked for, when it does (it did not stop early)."""
+    caps: dict[str, float | None] = {}
+    """The budget caps that bound the run (``max_usd``, ``max_tokens``; None: no cap)."""
     failed: bool = False
     elapsed_s: float
     recipe: dict[str, Any] | None = None
@@ -106,6 +117,16 @@ class Progress:
     spent_usd: float = 0.0
     spent_tokens: int = 0
     started: float = field(default_factory=time.monotonic)
+    calls: dict[int, float] = field(default_factory=dict)
+    """LLM calls in flight: when each started (monotonic), by an id of the call."""
+
+    @property
+    def calls_in_flight(self) -> int:
+        return len(self.calls)
+
+    def oldest_call_s(self) -> float:
+        """How long the oldest call in flight has been waiting (0 when none is)."""
+        return time.monotonic() - min(self.calls.values()) if self.calls else 0.0
 
 
 class Run:
@@ -140,6 +161,10 @@ class Run:
         self._stop_reason: str | None = None
         self._failed = False
         self._store: StateStore | None = None
+        self._lock: RunLock | None = None
+        self._disk_full: BaseException | None = None
+        self._shortfall: str | None = None
+        self._call_ids = itertools.count()
         self._executor = ThreadPoolExecutor(
             max_workers=config.verify_workers, thread_name_prefix="verify"
         )
@@ -172,29 +197,65 @@ class Run:
         ``feed`` replaces the spec's source as the producer of problems (a recipe such as
         Self-Instruct); it may queue problems or process them itself with :meth:`process_many`.
         """
-        self._open()
+        if self._store is None:
+            self.open()
         try:
-            queue: asyncio.Queue[Problem | None] = asyncio.Queue(
-                maxsize=4 * self.config.concurrency
-            )
-            produce = self._produce(queue) if feed is None else feed.produce(self, queue)
-            producer = asyncio.create_task(produce)
-            consumers = [
-                asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
-            ]
             try:
-                await producer
+                await self._work(feed)
             finally:
-                for _ in consumers:
-                    await queue.put(None)
-                await asyncio.gather(*consumers)
+                summary = self._finish(feed)
+        except InputFileError as exc:
+            raise InputFileError(
+                f"{exc}; the run is kept: once the file is fixed, `factory resume "
+                f"{self.layout.root}` continues it"
+            ) from None
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(self.layout.root, exc) from None
+            raise
         finally:
+            self._close()
+        if self._disk_full is not None:
+            raise disk_full_error(self.layout.root, self._disk_full)
+        return summary
+
+    async def _work(self, feed: Feed | None) -> None:
+        queue: asyncio.Queue[Problem | None] = asyncio.Queue(maxsize=4 * self.config.concurrency)
+        produce = self._produce(queue) if feed is None else feed.produce(self, queue)
+        producer = asyncio.create_task(produce)
+        consumers = [
+            asyncio.create_task(self._consume(queue)) for _ in range(self.config.concurrency)
+        ]
+        try:
+            await producer
+        finally:
+            for _ in consumers:
+                await queue.put(None)
+            await asyncio.gather(*consumers)
+
+    def refresh_progress(self) -> None:
+        """Bring the counters the store knows better up to date: rejections by reason, as the
+        summary counts them (a dropped problem's failed samples included)."""
+        if self._store is not None:
+            self.progress.rejected = Counter(self._store.rejection_counts())
+
+    def _finish(self, feed: Feed | None) -> RunSummary:
+        """Rebuild the shards, then write and return the summary."""
+        try:
+            self.refresh_progress()
             self.materialise()
             summary = self.summary()
             if feed is not None:
                 summary = summary.model_copy(update={"recipe": feed.report(self)})
-            self.layout.summary.write_text(summary.model_dump_json(indent=2) + "\n")
-            self._close()
+            tmp = self.layout.summary.with_suffix(".tmp")
+            tmp.write_text(summary.model_dump_json(indent=2) + "\n")
+            tmp.replace(self.layout.summary)
+        except Exception as exc:
+            if is_disk_full(exc) and self._disk_full is not None:
+                # The run already stopped on a full disk; the store holds everything, and
+                # the next session rebuilds the shards and the summary.
+                return self.summary()
+            raise
         return summary
 
     def preflight(self) -> None:
@@ -214,40 +275,81 @@ class Run:
             except VerifierError as exc:
                 raise FactoryError(f"verifier {verifier.name!r} ({domain}): {exc}") from None
 
-    def _open(self) -> None:
-        self.preflight()
+    def open(self) -> None:
+        """Lock the run directory, check it and open its state (``execute`` does it when
+        needed). Raises RunDirError for a live, damaged or foreign run directory."""
+        # The lock first: a second process on a live run is refused before it checks, builds
+        # or pays for anything.
+        self._lock = RunLock(self.layout.root)
+        self._lock.acquire()
+        try:
+            self._open_locked()
+        except BaseException:
+            self._close()
+            raise
+
+    def _open_locked(self) -> None:
         layout = self.layout
         spec_hash = self.spec.spec_hash()
-        if layout.manifest.exists():
+        manifest = layout.read_manifest() if layout.manifest.exists() else None
+        if manifest is not None:
+            if manifest.get("spec_hash") != spec_hash:
+                raise RunDirError(
+                    f"{layout.root} holds a run of another spec ({manifest.get('spec_name')!r}, "
+                    f"hash {manifest.get('spec_hash')}; the spec given has hash {spec_hash}): "
+                    f"choose another --out, or continue that run with `factory resume "
+                    f"{layout.root}`"
+                )
             if not self.config.resume:
                 raise RunDirError(
-                    f"{layout.root} already holds a run; add --resume to continue it, "
-                    "or choose another --out"
+                    f"{layout.root} already holds a run of this spec; add --resume to continue "
+                    "it, or choose another --out"
                 )
-            layout.read_manifest()
+        self.preflight()
         layout.write_manifest(spec_name=self.spec.name, spec_hash=spec_hash)
         if not layout.spec.exists():
             layout.spec.write_text(
                 yaml.safe_dump(self.spec.canonical(), sort_keys=True, allow_unicode=True)
             )
-        self._store = StateStore(layout.state)
+        self._store = open_store(layout, layout.read_manifest(), new_run=manifest is None)
         started = self.store.get_meta("run_started_at")
         if started is None:
             started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             self.store.set_meta("run_started_at", started)
         self._run_started_at = started
+        self._bind_caps()
         spend = self.store.spend()
         self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
         self.progress.problems_added = self.store.problem_count()
         self.progress.problems_done = self.store.problem_count("done")
         self.progress.problems_dropped = self.store.problem_count("dropped")
         self.progress.kept = self.store.row_count()
+        self.refresh_progress()
+
+    def _bind_caps(self) -> None:
+        """Make the budget caps given for this run bind it until the user changes them.
+
+        A cap given now (``--max-usd``, ``--max-tokens``) is saved in the store; one not
+        given is the one saved earlier, else the spec's. So `factory resume RUN` keeps the
+        caps, and `factory resume RUN --max-usd X` raises (or lowers) one.
+        """
+        known = json.loads(self.store.get_meta(CAPS_META) or "{}")
+        given = {"max_usd": self.config.max_usd, "max_tokens": self.config.max_tokens}
+        caps = {**known, **{k: v for k, v in given.items() if v is not None}}
+        if caps != known:
+            self.store.set_meta(CAPS_META, json.dumps(caps, sort_keys=True))
+        spec_caps = self.spec.budget
+        self.budget.max_usd = caps.get("max_usd", spec_caps.max_usd)
+        self.budget.max_tokens = caps.get("max_tokens", spec_caps.max_tokens)
 
     def _close(self) -> None:
         self._executor.shutdown(wait=True)
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- LLM calls -------------------------------------------------------------------
     async def call(self, request: LLMRequest, role: str) -> LLMResponse | None:
@@ -256,33 +358,43 @@ class Run:
         Spend is recorded per request hash, so a call answered from the run's cache after a
         restart is counted once.
         """
-        reservation = self.budget.reserve(request)
+        reservation = await self.budget.acquire(request)
         if reservation is None:
             return None
+        budget = self.budget
+        if self._stop_reason is not None:  # stopped while this call waited for budget room
+            budget.settle(reservation, spent_usd=budget.spent_usd, spent_tokens=budget.spent_tokens)
+            return None
+        spent: tuple[float, int] | None = None
+        call_id = next(self._call_ids)
+        self.progress.calls[call_id] = time.monotonic()
         try:
             response = await self.client.complete(request)
-        except BaseException:
-            self.budget.release(reservation)
-            raise
-        # A response answered from this run's cache was paid for by this run before a restart.
-        cost = response.cost_usd
-        if response.from_cache:
-            self.progress.cache_hits += 1
-            if response.original_cost_usd is not None:
-                cost = response.original_cost_usd
-        usage = response.usage
-        self.store.record_spend(
-            response.request_key,
-            role=role,
-            model=response.model,
-            input_tokens=usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=cost,
-        )
-        spend = self.store.spend()
-        self.budget.settle(reservation, 0.0, 0)
-        self.budget.spent_usd, self.budget.spent_tokens = spend.cost_usd, spend.tokens
-        self.progress.spent_usd, self.progress.spent_tokens = spend.cost_usd, spend.tokens
+            # A response answered from this run's cache was paid for by this run before a
+            # restart.
+            cost = response.cost_usd
+            if response.from_cache:
+                self.progress.cache_hits += 1
+                if response.original_cost_usd is not None:
+                    cost = response.original_cost_usd
+            usage = response.usage
+            prompt_tokens = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+            self.store.record_spend(
+                response.request_key,
+                role=role,
+                model=response.model,
+                input_tokens=prompt_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=cost,
+            )
+            spend = self.store.spend()
+            spent = (spend.cost_usd, spend.tokens)
+        finally:
+            self.progress.calls.pop(call_id, None)
+            if spent is None:  # the call failed (or was cancelled): the totals stay as they are
+                spent = (budget.spent_usd, budget.spent_tokens)
+            budget.settle(reservation, spent_usd=spent[0], spent_tokens=spent[1])
+        self.progress.spent_usd, self.progress.spent_tokens = spent
         return response
 
     async def call_all(self, requests: list[LLMRequest], role: str) -> list[LLMResponse]:
@@ -328,19 +440,67 @@ class Run:
     async def _produce_direct(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         # A direct source is deterministic, so on resume it yields the known problems first;
         # they are already queued (open) or decided, and `add_problem` refuses them as duplicates.
-        for problem in source.problems(self.n_problems, self.spec.seed):
-            if self.stopping or self.store.problem_count() >= self.n_problems:
-                return
-            if self.add_problem(problem):
-                await queue.put(problem)
+        try:
+            for problem in source.problems(self.n_problems, self.spec.seed):
+                if self.stopping or self.store.problem_count() >= self.n_problems:
+                    return
+                if self.add_problem(problem):
+                    await queue.put(problem)
+            self._note_shortfall("the source holds no more usable problems")
+        finally:
+            self._record_skipped_rows(source)
+
+    def _record_skipped_rows(self, source: Any) -> None:
+        """Input rows a source left out (``on_error: skip``) are rejections with their reason."""
+        where = getattr(getattr(source, "options", None), "path", "")
+        for skipped in getattr(source, "skipped", []):
+            key = f"input-{where}-{skipped.row}"
+            self.record_drop(
+                key,
+                "source",
+                "bad_input_row",
+                {
+                    "file": where,
+                    "row": skipped.row,
+                    "field": skipped.field,
+                    "message": skipped.reason,
+                },
+            )
 
     async def _produce_generated(self, source: Any, queue: asyncio.Queue[Problem | None]) -> None:
         requests = source.build_requests(self.spec, self.n_problems, self.spec.seed)
+        if not await self._generate(source, list(enumerate(requests)), queue):
+            return
+        # Top up: the generator's answers may hold fewer usable problems than were asked for
+        # (malformed items, duplicates). Request i of a longer list is the same whatever its
+        # length, so the extra requests, like the first ones, are the same on every resume.
+        per = max(1, getattr(getattr(source, "options", None), "problems_per_request", 1))
+        extra = range(len(requests), TOP_UP_FACTOR * len(requests))
         window = max(1, self.config.concurrency)
-        pending = [(i, r) for i, r in enumerate(requests) if not self.store.generation_done(i)]
-        for start in range(0, len(pending), window):
+        for start in range(extra.start, extra.stop, window):
             if self.stopping or self.store.problem_count() >= self.n_problems:
                 return
+            indices = range(start, min(start + window, extra.stop))
+            longer = source.build_requests(self.spec, (indices.stop) * per, self.spec.seed)
+            if not await self._generate(source, [(i, longer[i]) for i in indices], queue):
+                return
+        self._note_shortfall(
+            f"the generator's answers held too few usable problems, even with {TOP_UP_FACTOR}x "
+            "the requests (see the rejections by reason)"
+        )
+
+    async def _generate(
+        self, source: Any, requests: list[tuple[int, Any]], queue: asyncio.Queue[Problem | None]
+    ) -> bool:
+        """Make generator ``requests`` (index, request) not made before, a window at a time;
+        False when the run is stopping."""
+        window = max(1, self.config.concurrency)
+        pending = [(i, r) for i, r in requests if not self.store.generation_done(i)]
+        for start in range(0, len(pending), window):
+            if self.stopping:
+                return False
+            if self.store.problem_count() >= self.n_problems:
+                return True
             chunk = pending[start : start + window]
             responses = await self.call_all([req for _, req in chunk], "generator")
             # Problems are added in request order whatever order the calls finished in,
@@ -348,7 +508,14 @@ class Run:
             for (index, _), response in zip(chunk, responses, strict=False):
                 await self._accept_generated(source, index, response, queue)
             if len(responses) < len(chunk):
-                return
+                return False
+        return not self.stopping
+
+    def _note_shortfall(self, why: str) -> None:
+        """Say in the summary that the run holds fewer problems than --n asked for, and why."""
+        have = self.store.problem_count()
+        if have < self.n_problems and not self.stopping:
+            self._shortfall = f"{have} of {self.n_problems} problems: {why}"
 
     async def _accept_generated(
         self, source: Any, index: int, response: LLMResponse, queue: asyncio.Queue[Problem | None]
@@ -396,6 +563,10 @@ class Run:
         try:
             await self._process(problem)
         except Exception as exc:
+            if is_disk_full(exc):
+                self._disk_full = self._disk_full or exc
+                self.fail(f"disk full: {exc}")
+                return
             log.exception("internal error on problem %s", problem.id)
             self.fail(f"internal error on problem {problem.id}: {type(exc).__name__}: {exc}")
 
@@ -658,6 +829,8 @@ class Run:
             cost_usd=round(spend.cost_usd, 6),
             usd_per_kept_row=round(spend.cost_usd / kept, 6) if kept else None,
             stopped=self._stop_reason or self.budget.stopped_by,
+            caps={"max_usd": self.budget.max_usd, "max_tokens": self.budget.max_tokens},
+            shortfall=self._shortfall,
             failed=self._failed,
             elapsed_s=round(time.monotonic() - self.progress.started, 2),
         )

@@ -88,6 +88,23 @@ class RunLayout:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         tmp.replace(self.manifest)
 
+    def update_manifest(self, **fields: str) -> None:
+        """Add ``fields`` to run.json (atomically; unchanged fields are kept)."""
+        data = self.read_manifest()
+        if all(data.get(k) == v for k, v in fields.items()):
+            return
+        data.update(fields)
+        tmp = self.manifest.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.manifest)
+
+    def check_usable(self) -> None:
+        """Refuse a run directory path that is an existing file (before anything is written)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise RunDirError(
+                f"{self.root} is a file, not a run directory; choose another --out"
+            )
+
     def read_manifest(self) -> dict:
         """Read and check run.json: a missing, garbled or newer-format one is a RunDirError."""
         if not self.root.is_dir():

@@ -147,8 +147,17 @@ class FileSource:
     def _raw_rows(self) -> Iterator[tuple[int, Any]]:
         """(row number, raw row) pairs; row numbers are file lines for JSONL, else 1-based."""
         if self.format == "jsonl":
-            with open(self.location, encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, start=1):
+            # Bytes, decoded line by line: one line in another encoding is that row's error
+            # (skippable), not the whole file's.
+            with open(self.location, "rb") as fh:
+                for lineno, raw in enumerate(fh, start=1):
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        yield lineno, _RowError(
+                            "(row)", f"not UTF-8 text (byte {exc.start + 1} is {raw[exc.start]:#x})"
+                        )
+                        continue
                     if not line.strip():
                         continue
                     try:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from factory.filters.rouge import rouge_tokens
+from factory.llm.cache import ResponseCache
 from factory.recipes.evol_instruct import OPERATORS
 from factory.recipes.inputs import read_problem_file
 from factory.testing.anthropic_server import AnthropicTestServer
@@ -20,7 +21,8 @@ from tests.recipes.recipe_llm import (
     self_instruct_responder,
     write_seeds,
 )
-from tests.run.scripted_llm import rows_of, run_cli
+from tests.run.killing import kill_at_each, round_half_done
+from tests.run.scripted_llm import rows_of, run_cli, settled_count
 
 DEATHS = {
     "invalid_format", "copied_prompt", "no_change", "too_short", "duplicate",
@@ -154,3 +156,42 @@ def test_without_a_spec_consensus_a_majority_of_the_solves_must_agree(tmp_path, 
     rows = rows_of(out)
     assert rows and all(r["provenance"]["reference_trust"] == "consensus" for r in rows)
     assert len(rows) == 3 * summary["recipe"]["rounds"][0]["survived"]
+
+
+def test_killed_at_many_points_evolution_equals_an_uninterrupted_run_and_pays_once(
+    tmp_path, inputs
+):
+    with AnthropicTestServer(responder=evolve_responder, delay_s=0.05) as server:
+        args = ["--spec", str(MATH_SPEC), "--rounds", "3"]
+        whole = _evolve(server, inputs, tmp_path / "whole", *args)
+        calls = whole["llm_calls"]
+        spent = "SELECT COUNT(*) FROM spend"
+        kill_points = [
+            (spent, 3, False),  # among round 1's evolution calls
+            (round_half_done(1, rounds_done=0), 1, True),  # round 1 is cut short, part decided
+            ("SELECT COUNT(*) FROM generation", 1, False),  # just past round 1
+            (round_half_done(2, rounds_done=1), 1, True),
+            ("SELECT COUNT(*) FROM generation", 2, False),
+            (spent, calls - 3, False),  # near the end
+        ]
+        killed = tmp_path / "killed"
+        start = len(server.requests_to("/v1/messages"))
+        kill_at_each(
+            kill_points, killed, "evolve", str(inputs), "--out", str(killed),
+            "--llm", f"anthropic:{server.base_url}", "--json-logs", *args,
+            server=server, is_solve=lambda text: "#Original problem#" not in text,
+        )  # fmt: skip
+        cached = len(ResponseCache(killed / "llm_cache.sqlite"))
+        sent = settled_count(server) - start
+        resumed = run_cli("resume", str(killed), "--json-logs")
+        # What the run still needs after the last kill is asked once, and nothing else.
+        assert len(server.requests_to("/v1/messages")) - start - sent == calls - cached
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout.splitlines()[-1])
+    assert summary["stopped"] is None
+    assert summary["recipe"] == whole["recipe"]
+    assert summary["llm_calls"] == calls
+    assert rows_of(killed) == rows_of(tmp_path / "whole")
+    assert (killed / "rejections.jsonl").read_text() == (
+        tmp_path / "whole" / "rejections.jsonl"
+    ).read_text()

@@ -26,6 +26,10 @@ from tests.recipes.recipe_llm import (
     self_instruct_responder,
     write_seeds,
 )
+from tests.run.killing import (
+    kill_at_each,
+    round_half_done,
+)
 from tests.run.scripted_llm import rows_of, run_cli, settled_count
 
 FILTER_REASONS = {"near_duplicate", "banned_keyword", "too_short", "invalid_format", "already_seen"}
@@ -257,3 +261,57 @@ def test_a_grown_pool_publishes_and_loads_with_datasets(tmp_path, seeds):
     train = datasets.load_dataset(str(tmp_path / "ds"), split="train")
     assert len(train) == summary["kept_rows"]
     assert {row["provenance"]["recipe"]["name"] for row in train} == {"self_instruct"}
+
+
+def _is_solve(text: str) -> bool:
+    return re.search(r"Write \d+ new", text) is None
+
+
+def test_a_round_killed_after_some_problems_were_verified_is_counted_once(tmp_path, seeds):
+    with AnthropicTestServer(responder=self_instruct_responder) as server:
+        whole = _summary(run_cli(*_args(server, tmp_path / "whole", seeds, 8)))
+        killed = tmp_path / "killed"
+        cut_short = (round_half_done(0, rounds_done=0), 1, True)
+        kill_at_each([cut_short], killed, *_args(server, killed, seeds, 8), server=server,
+                     is_solve=_is_solve)  # fmt: skip
+        resumed = run_cli("resume", str(killed), "--json-logs")
+    summary = _summary(resumed)
+    # Exit 0 means the target was reached, with the same pool as an uninterrupted run.
+    assert summary["stopped"] is None
+    assert summary["recipe"]["generated_in_pool"] >= 8
+    assert summary["recipe"] == whole["recipe"]
+    assert rows_of(killed) == rows_of(tmp_path / "whole")
+
+
+def test_killed_at_many_points_the_pool_equals_an_uninterrupted_run_and_calls_are_paid_once(
+    tmp_path, seeds
+):
+    with AnthropicTestServer(responder=self_instruct_responder, delay_s=0.05) as server:
+        whole = _summary(run_cli(*_args(server, tmp_path / "whole", seeds, 8)))
+        calls = whole["llm_calls"]
+        assert len(whole["recipe"]["rounds"]) >= 2
+        spent = "SELECT COUNT(*) FROM spend"
+        kill_points = [
+            (spent, 2, False),  # among round 0's generator calls
+            (round_half_done(0, rounds_done=0), 1, True),  # round 0 is cut short, part decided
+            ("SELECT COUNT(*) FROM generation", 1, False),  # just past a round's end
+            (round_half_done(1, rounds_done=1), 1, True),
+            (spent, calls - 3, False),  # near the end
+        ]
+        killed = tmp_path / "killed"
+        start = len(server.requests_to("/v1/messages"))
+        kill_at_each(kill_points, killed, *_args(server, killed, seeds, 8), server=server,
+                     is_solve=_is_solve)  # fmt: skip
+        # What the run still needs after the last kill is asked once, and nothing else.
+        cached = len(ResponseCache(killed / "llm_cache.sqlite"))
+        sent = settled_count(server) - start
+        resumed = _summary(run_cli("resume", str(killed), "--json-logs"))
+        assert len(server.requests_to("/v1/messages")) - start - sent == calls - cached
+
+    assert resumed["stopped"] is None
+    assert resumed["recipe"] == whole["recipe"]
+    assert resumed["llm_calls"] == calls
+    assert rows_of(killed) == rows_of(tmp_path / "whole")
+    assert (killed / "rejections.jsonl").read_text() == (
+        tmp_path / "whole" / "rejections.jsonl"
+    ).read_text()

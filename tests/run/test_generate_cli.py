@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from unittest.mock import ANY
 import pytest
 
 from factory.llm.cache import ResponseCache
-from factory.testing.anthropic_server import AnthropicTestServer
+from factory.testing.anthropic_server import AnthropicTestServer, last_user_text
 from tests.run.scripted_llm import (
     GSM_SPEC,
     REPO,
@@ -25,6 +26,7 @@ from tests.run.scripted_llm import (
     rows_of,
     run_cli,
     settled_count,
+    sum_problems,
 )
 
 
@@ -104,13 +106,13 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run_and_pays_nothing_twice
 
 def test_budget_cap_stops_cleanly_and_resume_finishes(llm_server, tmp_path):
     out = tmp_path / "run"
-    capped = _generate(llm_server, out, "--max-usd", "0.03", "--json-logs")
+    capped = _generate(llm_server, out, "--max-usd", "0.008", "--json-logs")
     assert capped.returncode == 0, capped.stderr
     summary = json.loads(capped.stdout.splitlines()[-1])
     assert summary["stopped"].startswith("max_usd reached")
-    assert 0 < summary["cost_usd"] <= 0.03
+    assert 0 < summary["cost_usd"] <= 0.008
     assert summary["problems"]["open"] > 0
-    finished = _generate(llm_server, out, "--resume", "--json-logs")
+    finished = _generate(llm_server, out, "--resume", "--max-usd", "1", "--json-logs")
     assert finished.returncode == 0, finished.stderr
     final = json.loads(finished.stdout.splitlines()[-1])
     assert final["stopped"] is None and final["problems"]["open"] == 0
@@ -191,7 +193,47 @@ def test_malformed_generator_answers_are_recorded_rejections(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["kept_rows"] == 0 and summary["problems"]["total"] == 0
-    assert summary["rejections"] == {"invalid_json": 1}
+    # One request was needed; one more was made to top up, then the run says why it is short.
+    assert summary["rejections"] == {"invalid_json": 2}
+    assert summary["shortfall"].startswith("0 of 5 problems: the generator's answers held")
+
+
+def test_a_generator_short_of_usable_problems_is_topped_up_to_n(tmp_path):
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+    answers = itertools.count()
+    good = algebra_responder(wrong_reference_every=1000)
+
+    def responder(body):
+        if "Write" in last_user_text(body) and next(answers) == 0:
+            return "Sorry, not today."  # the first generator answer holds nothing usable
+        return good(body)
+
+    with AnthropicTestServer(responder=responder) as server:
+        result = _generate(server, tmp_path / "run", "--json-logs", n=10, spec=spec)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["problems"]["total"] == 10 and summary["shortfall"] is None
+    assert summary["rejections"]["invalid_json"] == 1
+
+
+def test_a_run_short_of_n_says_so_in_its_summary(tmp_path):
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+    same = sum_problems(5, iter(range(1, 6)), wrong_reference_every=1000)
+
+    def responder(body):  # every generator answer holds the same five problems
+        text = last_user_text(body)
+        return same if "Write" in text else algebra_responder()(body)
+
+    with AnthropicTestServer(responder=responder) as server:
+        result = run_cli(
+            "generate", str(spec), "--n", "10", "--out", str(tmp_path / "run"),
+            "--llm", f"anthropic:{server.base_url}",
+        )  # fmt: skip
+        generator_calls = sum("Write" in last_user_text(r.body)
+                              for r in server.requests_to("/v1/messages"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "fewer problems than asked for: 5 of 10 problems" in result.stdout
+    assert generator_calls == 4  # the 2 needed, and as many again to top up
 
 
 def test_batch_mode_goes_through_message_batches_at_half_price(llm_server, tmp_path):
@@ -262,3 +304,22 @@ def test_a_dead_docker_daemon_is_one_line_before_any_llm_call(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "verifier 'unit_tests'" in lines[0] and "daemon is not running" in lines[0]
+
+
+def test_the_progress_panel_counts_rejections_as_the_summary_does(tmp_path):
+    # A consensus drop rejects the problem and its failed samples; both views count both.
+    spec = REPO / "problem_specs" / "algebra_number_theory.yaml"
+    with AnthropicTestServer(responder=algebra_responder(wrong_reference_every=3)) as server:
+        result = run_cli(
+            "generate", str(spec), "--n", "10", "--out", str(tmp_path / "run"),
+            "--llm", f"anthropic:{server.base_url}",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    panel = [line for line in result.stderr.splitlines() if line.strip().startswith("rejected")]
+    shown = dict(
+        (reason, int(count))
+        for reason, count in (part.split() for part in panel[-1].split("rejected", 1)[1].split(","))
+    )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert shown == summary["rejections"]
+    assert shown["no_consensus"] > 0 and shown["wrong_answer"] > 0
