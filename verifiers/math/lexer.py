@@ -133,6 +133,9 @@ _UNICODE = {
     "≥": r"\ge ", "≠": r"\ne ", "π": r"\pi ", "∞": r"\infty ", "°": r"^\circ ",
     "±": r"\pm ", "∓": r"\mp ", "√": r"\sqrt ", "∪": r"\cup ", "∩": r"\cap ",
     "∈": r"\in ", "≈": "=", "\u2009": " ", "\u00a0": " ", "\u202f": " ", "’": "'",
+    "⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}", "⁴": "^{4}", "⁵": "^{5}",
+    "⁶": "^{6}", "⁷": "^{7}", "⁸": "^{8}", "⁹": "^{9}", "½": r"\frac{1}{2}",
+    "⅓": r"\frac{1}{3}", "¼": r"\frac{1}{4}", "¾": r"\frac{3}{4}", "\u200b": "",
 }  # fmt: skip
 
 _THOUSANDS_ANY = r"(?:\{,\}|\\,|\\ |\\;|\\!|\\thinspace |(?<=\d) (?=\d{3}(?!\d)))"
@@ -284,7 +287,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
         if c.isspace():
             i += 1
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        # isdecimal, not isdigit: a superscript "²" is a digit to Python but not to \\d
+        if c.isdecimal() or (c == "." and i + 1 < n and text[i + 1].isdecimal()):
             m = _NUM_GROUPED.match(text, i)
             if m is None and bracket_depth == 0:
                 m = _NUM_COMMA.match(text, i)
@@ -299,7 +303,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                 i = j
                 continue
             m = _NUM.match(text, i)
-            assert m is not None
+            if m is None:  # cannot happen for a decimal digit; a parse error, never a crash
+                raise MathParseError(f"unexpected character {c!r} at {pos}")
             lit = m.group(0)
             prev = tokens[-1] if tokens else None
             if prev is not None and prev.kind == "CMD" and prev.value in {
@@ -342,7 +347,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             continue
         if c == "\\":
             m = _CMD.match(text, i)
-            assert m is not None
+            if m is None:  # a backslash ending the text (or before a line break)
+                raise MathParseError(f"a lone backslash at {pos}")
             name = m.group(1)
             j = m.end()
             if name in ("{", "}"):
