@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,11 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from verifiers.errors import VerifierOptionsError
 from verifiers.math.equivalence import DEFAULT_PROBES, DEFAULT_REL_TOL, equivalent
 from verifiers.math.extract import Extraction, extract_answer
-from verifiers.math.lexer import FUNCTIONS
+from verifiers.math.lexer import FUNCTIONS, normalize_delimiters
 from verifiers.math.parse import (
     MAX_LENGTH,
     MathObject,
     MathParseError,
+    Tagged,
     Text,
     describe,
     parse_answer,
@@ -69,6 +71,7 @@ class MathOptions(BaseModel):
     rel_tol: float = Field(default=DEFAULT_REL_TOL, ge=0, lt=1)
     probes: int = Field(default=DEFAULT_PROBES, ge=1, le=50)
     last_number_fallback: bool = True
+    approx_rel_tol: float | None = Field(default=None, gt=0, lt=1)
 
 
 def validate_options(options: Mapping[str, Any]) -> MathOptions:
@@ -108,16 +111,19 @@ def parse_candidate(
         )
     ext: Extraction | None = extract_answer(candidate, last_number_fallback=False)
     bare_error: MathParseError | None = None
-    if ext is None and len(candidate.strip()) <= _BARE_MAX:
+    prose = _looks_like_prose(candidate)
+    if ext is None and (len(candidate.strip()) <= _BARE_MAX or not prose):
         try:
-            obj = parse_answer(candidate)
+            obj = parse_tidy(candidate)
         except MathParseError as exc:
             bare_error = exc
         else:
             if not (isinstance(obj.value, Text) and len(obj.value.text.split()) > 3):
                 details.update(extracted=short(candidate.strip()), rule="bare")
                 return obj  # (a longer run of words is prose, not a word answer)
-    if ext is None and bare_error is not None and not _looks_like_prose(candidate):
+    if ext is None and bare_error is not None and not prose:
+        # One unparseable expression (say thousands of nested \frac) is a parse error:
+        # the last-number fallback must not pick a digit out of it.
         details.update(extracted=short(candidate.strip()), rule="bare")
         return Verdict.fail(
             Reason.PARSE_ERROR, f"cannot parse the answer: {bare_error}", details=details
@@ -134,9 +140,66 @@ def parse_candidate(
             details=details,
         )
     try:
-        return parse_answer(ext.text)
+        return parse_tidy(ext.text)
     except MathParseError as exc:
         return Verdict.fail(Reason.PARSE_ERROR, f"cannot parse the answer: {exc}", details=details)
+
+
+_TRAILING_PUNCT = re.compile(r"(?:\\[,;:! ]|\\q?quad|[\s.,;:])+$")
+
+
+def tidy(text: str) -> str:
+    """``text`` without math delimiters and sentence punctuation at its end.
+
+    ``\\frac13.`` and ``5,`` come from answers written inside a sentence; an
+    ellipsis (``5...``) is kept, since it changes the answer.
+    """
+    text = normalize_delimiters(text)
+    if text.rstrip().endswith("..."):
+        return text.strip()
+    return _TRAILING_PUNCT.sub("", text).strip() or text.strip()
+
+
+def parse_tidy(text: str) -> MathObject:
+    """:func:`parse_answer` of the :func:`tidy` text."""
+    return parse_answer(tidy(text))
+
+
+def parse_reference(reference: str) -> MathObject:
+    """The reference, unwrapped the way a candidate is: a box or an answer marker in it
+    (a worked solution as the reference) gives its answer; delimiters and sentence
+    punctuation go. Raises MathParseError."""
+    ext = extract_answer(reference, last_number_fallback=False)
+    if ext is not None and ext.rule != "trailing_math":
+        try:
+            return parse_tidy(ext.text)
+        except MathParseError:
+            pass
+    try:
+        return parse_tidy(reference)
+    except MathParseError:
+        if ext is None:
+            raise
+        return parse_tidy(ext.text)
+
+
+def _well_formed(text: str) -> bool:
+    """Balanced braces and no dangling operator or backslash at the end."""
+    depth = 0
+    for ch in re.sub(r"\\.", "", text):  # an escaped brace \{ is not a group
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and not re.search(r"[\\^_+\-*/=({\[]\s*$", text.strip())
+
+
+def _same_text(candidate: str, reference: str) -> bool:
+    """The two answers are the same string (spaces, delimiters and final dots aside)."""
+
+    def key(text: str) -> str:
+        return re.sub(r"\s+|\\[,;:! ]", "", tidy(text))
+
+    return bool(key(candidate)) and key(candidate) == key(reference)
 
 
 def _looks_like_prose(text: str) -> bool:
@@ -152,8 +215,17 @@ def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
     if not isinstance(reference, str):
         return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string or number")
     try:
-        ref = parse_answer(reference)
+        ref = parse_reference(reference)
     except MathParseError as exc:
+        if (
+            isinstance(candidate, str)
+            and _well_formed(reference)
+            and _same_text(_extracted(candidate), reference)
+        ):
+            # 12:00 vs 12:00: an unparseable reference still equals its own text
+            return Verdict.ok(
+                "the same text as the reference", details={"method": "identical text"}
+            )
         return Verdict.fail(
             Reason.REFERENCE_ERROR,
             f"cannot parse the reference: {exc}",
@@ -164,11 +236,26 @@ def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
     if isinstance(cand, Verdict):
         return cand
     details["candidate_parsed"] = short(cand)
-    cmp = equivalent(cand, ref, rel_tol=opts.rel_tol, probes=opts.probes)
+    if (
+        isinstance(ref.value, Tagged)
+        and ref.value.tag == "percent"
+        and not isinstance(cand.value, Tagged)
+    ):
+        # A bare number answering a percent question is a number of percent:
+        # 0.5 against 50% means 0.5%, not one half (see the README's percent policy).
+        ref = replace(ref, value=ref.value.value)
+    cmp = equivalent(
+        cand, ref, rel_tol=opts.rel_tol, probes=opts.probes, approx_rel_tol=opts.approx_rel_tol
+    )
     details.update(method=cmp.method, note=cmp.note)
     if cmp.equal:
         return Verdict.ok("equivalent to the reference", details=details)
     return Verdict.fail(Reason.WRONG_ANSWER, "not equivalent to the reference", details=details)
+
+
+def _extracted(candidate: str) -> str:
+    ext = extract_answer(candidate, last_number_fallback=False)
+    return candidate if ext is None else ext.text
 
 
 def run_guarded(fn: Any, *args: Any) -> dict[str, Any]:

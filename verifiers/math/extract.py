@@ -54,8 +54,11 @@ _GSM8K_RE = re.compile(r"####\s*([^\n]+)")
 _NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
 _JOIN_WORD = r"(?:and|or|as\s+well\s+as)"
 _JOIN_GAP = re.compile(
-    r"^(?:[\s,;$&~]|\\[,;: ]|\\q?quad\b|\\text\s*\{\s*" + _JOIN_WORD + r"?\s*,?\s*\}|"
-    + _JOIN_WORD + r"\b)*$",
+    r"^(?:[\s,;$&~]|\\[,;: ]|\\q?quad\b|\\text\s*\{\s*"
+    + _JOIN_WORD
+    + r"?\s*,?\s*\}|"
+    + _JOIN_WORD
+    + r"\b)*$",
     re.IGNORECASE,
 )
 # Chat-template special tokens: the response ends at the first one after some content.
@@ -210,7 +213,7 @@ def _clean_tail(tail: str) -> tuple[str | None, bool]:
     if m:
         return next(g for g in m.groups() if g is not None).strip(), False
     answer = sentence.strip().strip("*").strip().rstrip(".,;:").strip()
-    if not answer or not re.search(r"[\d\\$^=+\-*/()]", answer) and len(answer.split()) > 2:
+    if not answer or (not re.search(r"[\d\\$^=+\-*/()]", answer) and len(answer.split()) > 2):
         return None, False  # words only: not an answer statement
     return answer, False
 
