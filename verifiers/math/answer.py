@@ -145,7 +145,7 @@ def parse_candidate(
         return Verdict.fail(Reason.PARSE_ERROR, f"cannot parse the answer: {exc}", details=details)
 
 
-_TRAILING_PUNCT = re.compile(r"(?:\\[,;:! ]|\\q?quad|[\s.,;:])+$")
+_TRAILING_PUNCT = re.compile(r"(?:\\[,;:! ]|\\q?quad|(?<!\\)\\$|[\s.,;:])+$")
 
 
 def tidy(text: str) -> str:
@@ -183,6 +183,55 @@ def parse_reference(reference: str) -> MathObject:
         return parse_tidy(ext.text)
 
 
+_WRAPPER = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
+_BARE_CHOICE = re.compile(r"\(?([A-J])\)?")
+_LEADING_CHOICE = re.compile(r"\(?([A-J])(?:\)|[.:])(?:\s|$)")
+_PROSE_CHOICE = re.compile(r"\b(?:option|choice|answer)\s+(?:is\s+)?(?:\*\*)?\(([A-J])\)")
+
+
+def _unwrapped(text: str) -> str:
+    return _WRAPPER.sub(r"\1", tidy(text)).strip()
+
+
+def choice_letter(text: str, *, bare: bool) -> str | None:
+    """The multiple-choice letter a text answers with (``C``, ``(C)``, ``\\text{(C)}``).
+
+    With ``bare`` only a text that is nothing but the letter counts; otherwise also
+    "C. x = 42", "(D) 17" and "the correct option is (B)".
+    """
+    ext = extract_answer(text, last_number_fallback=False)
+    for source in (text, ext.text) if ext is not None else (text,):
+        plain = _unwrapped(source)
+        m = _BARE_CHOICE.fullmatch(plain)
+        if m:
+            return m.group(1)
+        if not bare:
+            m = _LEADING_CHOICE.match(plain)
+            if m:
+                return m.group(1)
+    if not bare:
+        found = _PROSE_CHOICE.findall(_WRAPPER.sub(r"\1", text))
+        if found:
+            return str(found[-1])
+    return None
+
+
+def _choice_verdict(candidate: str, reference: str) -> Verdict | None:
+    """Multiple choice: when one side is a bare letter, compare the letters."""
+    ref_bare = choice_letter(reference, bare=True)
+    cand_bare = choice_letter(candidate, bare=True)
+    if ref_bare is None and cand_bare is None:
+        return None
+    ref_letter = ref_bare or choice_letter(reference, bare=False)
+    cand_letter = cand_bare or choice_letter(candidate, bare=False)
+    if ref_letter is None or cand_letter is None:
+        return None
+    details = {"method": "choice", "candidate_choice": cand_letter, "reference_choice": ref_letter}
+    if cand_letter == ref_letter:
+        return Verdict.ok("the same choice as the reference", details=details)
+    return Verdict.fail(Reason.WRONG_ANSWER, "another choice than the reference", details=details)
+
+
 def _well_formed(text: str) -> bool:
     """Balanced braces and no dangling operator or backslash at the end."""
     depth = 0
@@ -214,6 +263,10 @@ def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
         reference = repr(reference)  # datasets often store numeric answers as numbers
     if not isinstance(reference, str):
         return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string or number")
+    if isinstance(candidate, str) and len(candidate) <= MAX_RESPONSE_LENGTH:
+        choice = _choice_verdict(candidate, reference)
+        if choice is not None:
+            return choice
     try:
         ref = parse_reference(reference)
     except MathParseError as exc:
