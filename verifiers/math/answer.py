@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from verifiers.errors import VerifierOptionsError
 from verifiers.math.equivalence import DEFAULT_PROBES, DEFAULT_REL_TOL, equivalent
-from verifiers.math.extract import Extraction, extract_answer
+from verifiers.math.extract import Extraction, answer_is_withheld, extract_answer
 from verifiers.math.lexer import FUNCTIONS, normalize_delimiters
 from verifiers.math.parse import (
     MAX_LENGTH,
@@ -110,6 +110,10 @@ def parse_candidate(
             details=details,
         )
     ext: Extraction | None = extract_answer(candidate, last_number_fallback=False)
+    if ext is None and answer_is_withheld(candidate):
+        return Verdict.fail(
+            Reason.NO_ANSWER, "the answer is negated or hedged, not stated", details=details
+        )
     bare_error: MathParseError | None = None
     prose = _looks_like_prose(candidate)
     if ext is None and (len(candidate.strip()) <= _BARE_MAX or not prose):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from verifiers.math.lexer import read_braced
 
-__all__ = ["Extraction", "extract_answer", "find_boxed"]
+__all__ = ["Extraction", "answer_is_withheld", "extract_answer", "find_boxed"]
 
 
 @dataclass(frozen=True)
@@ -243,11 +243,8 @@ _TRAILING_MATH = re.compile(
 )
 
 
-def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extraction | None:
-    """The final answer in ``text`` and the rule that found it, or None."""
-    if not text or not text.strip():
-        return None
-    text = cut_chat_junk(text)
+def _from_markers(text: str) -> tuple[Extraction | None, bool]:
+    """The answer of the last usable marker, and whether a negated/hedged one was skipped."""
     markers = sorted(_markers(text), key=lambda m: m.start, reverse=True)
     skipped = False
     # A marker inside an earlier marker's tail ("The final answer is $\boxed{5}$")
@@ -257,7 +254,27 @@ def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extractio
             skipped = True
             continue
         if marker.text is not None and marker.text.strip():
-            return Extraction(marker.text.strip(), marker.rule)
+            return Extraction(marker.text.strip(), marker.rule), skipped
+    return None, skipped
+
+
+def answer_is_withheld(text: str) -> bool:
+    """True when the response's answer markers are all negated or hedged
+    ("It is not $\\boxed{5}$.", "The answer could be $\\boxed{5}$ or 7."): no answer."""
+    if not text or not text.strip():
+        return False
+    found, skipped = _from_markers(cut_chat_junk(text))
+    return found is None and skipped
+
+
+def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extraction | None:
+    """The final answer in ``text`` and the rule that found it, or None."""
+    if not text or not text.strip():
+        return None
+    text = cut_chat_junk(text)
+    found, skipped = _from_markers(text)
+    if found is not None:
+        return found
     if skipped:
         return None
     tail = text.rstrip()[-2_000:]

@@ -169,6 +169,13 @@ class _Marked:
 
 
 _PM = Dummy("pm")
+# Words after a number that make a sentence rather than name a unit.
+_NOT_UNIT_WORDS = frozenset(
+    {
+        "is", "are", "was", "not", "wrong", "incorrect", "maybe", "perhaps", "probably",
+        "possibly", "approximately", "about", "roughly", "so", "the", "it", "if", "but",
+    }
+)  # fmt: skip
 _RELOPS = {"=", "<", ">", "<=", ">=", "!=", "in"}
 _ITEM_END = {"EOF", "SEP"}
 _ITEM_END_OPS = {",", ";", ")", "]", "}", "\\}", "sep", "rowsep", "&", "|", "ellipsis", "approx"}
@@ -413,6 +420,8 @@ class _Parser:
         seen = False
         while True:
             t = self.peek(k)
+            if t.kind == "WORD" and t.value.lower() in _NOT_UNIT_WORDS:
+                return 0  # "5 is wrong", "5 or so": a sentence, not a unit
             if t.kind in ("UNIT", "WORD") or (t.kind == "FUNC" and t.value in UNIT_WORDS | {"min"}):
                 seen = True
                 k += 1
