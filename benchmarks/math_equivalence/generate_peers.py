@@ -403,6 +403,14 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
             "the later box counts",
         ),
         (RED, "The answer is not 5.", "5", False, "negation after the marker"),
+        (RED, "~5", "5", False, "a tilde before a number means about"),
+        (RED, "at least 5", "5", False, "a bound, not the value"),
+        (RED, "\\boxed{5} (but this might be wrong)", "5", False, "box hedged after it"),
+        (RED, "\\boxed{5} \\text{ (approximately)}", "5", False, "box marked approximate"),
+        (RED, "\\$5", "5 \\text{ cents}", False, "dollars vs cents"),
+        (RED, "5^\\circ", "5 \\text{ radians}", False, "degrees vs radians, same number"),
+        (RED, "Is it $\\boxed{5}$?", "5", False, "a box in a question"),
+        (RED, "5 \\text{ cm}^2", "5 \\text{ mm}^2", False, "area units with the same number"),
     ],
 }
 

@@ -172,9 +172,7 @@ def summarise(cases: list[dict[str, Any]], results: list[dict[str, Any]]) -> dic
     }
 
 
-def print_suites(
-    cases: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]
-) -> None:
+def print_suites(cases: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> None:
     """Accuracy, false positives and false negatives per suite, verifiers side by side."""
     names = list(results)
     groups: dict[str, list[int]] = {}

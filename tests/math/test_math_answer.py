@@ -233,6 +233,15 @@ RED_TEAM = [
     ("5.000000001", "5"),
     ("0.5000000001", "\\frac12"),
     ("0.6666666667", "\\frac23"),
+    # bounds, estimates and hedges around the number
+    ("~5", "5"),
+    ("at least 5", "5"),
+    ("\\boxed{5} (but this might be wrong)", "5"),
+    ("\\boxed{5}, though I'm not sure", "5"),
+    ("\\boxed{5} \\text{ (approximately)}", "5"),
+    ("Is it $\\boxed{5}$?", "5"),
+    ("\\$5", "5 \\text{ cents}"),
+    ("5^\\circ", "5 \\text{ radians}"),
     # percent: a bare number answering a percent question is a number of percent
     ("0.5", "50\\%"),
     ("0.28", "28\\%"),

@@ -94,7 +94,6 @@ def value(text):
         ("\\lfloor 2.5 \\rfloor", 2),
         ("\\max(1, 2)", 2),
         ("2abc", 2 * sympy.Symbol("a") * sympy.Symbol("b") * sympy.Symbol("c")),
-        ("\\$5", 5),
         ("x_1 + \\alpha", Symbol("x_1") + Symbol("alpha")),
         ("\\boxed{7}", 7),
         ("2\\frac{1}{2}", Rational(5, 2)),  # a mixed number
@@ -254,6 +253,7 @@ def test_limits():
         ("15\\text{ square meters}", 15, "m^2"),
         ("\\text{3 hours}", 3, "h"),
         ("4\\,\\mathrm{m/s}", 4, "m/s"),
+        ("\\$5", 5, "dollar"),  # a dollar sign before the number is a unit too
     ],
 )
 def test_a_trailing_unit_is_kept_normalised(text, number, unit):

@@ -193,6 +193,9 @@ class _Context:
             return Comparison(r.equal, f"unit-conversion:{r.method}", r.note)
         # a unit on one side only: the number asked for, the unit dropped
         m, other = (a, b) if isinstance(a, Measured) else (b, a)
+        if m.unit == "rad" and isinstance(other, Tagged) and other.tag == "degree":
+            r = self.compare(m.value, _untag(other))  # 5 radians is not 5 degrees
+            return Comparison(r.equal, f"radians:{r.method}", r.note)
         r = self.compare(m.value, other)
         return Comparison(r.equal, f"unit-dropped:{r.method}", r.note)
 
@@ -582,6 +585,7 @@ _UNIT_FACTORS: dict[str, tuple[str, Rational]] = {
     "s": ("time", Rational(1)), "min": ("time", Rational(60)), "h": ("time", Rational(3600)),
     "day": ("time", Rational(86400)), "week": ("time", Rational(604800)),
     "L": ("volume", Rational(1, 1000)), "mL": ("volume", Rational(1, 10**6)),
+    "dollar": ("money", Rational(1)), "cent": ("money", Rational(1, 100)),
 }  # fmt: skip
 
 

@@ -87,6 +87,17 @@ _TAIL_BLOCKS = re.compile(
     re.IGNORECASE,
 )
 _TAIL_HEDGE_ANYWHERE = re.compile(r"\bor\s+so\b|\bor\s+(?:maybe|perhaps)\b|\?", re.IGNORECASE)
+# Words before a number that make it a bound or an estimate, not the answer.
+_QUALIFIED = re.compile(
+    r"\b(?:at\s+(?:least|most)|more\s+than|less\s+than|fewer\s+than|greater\s+than|over|under"
+    r"|up\s+to|about|around|approximately|roughly|nearly|almost|not|maybe|perhaps)\s*[~$]*\s*$",
+    re.IGNORECASE,
+)
+_HEDGED_AFTER = re.compile(
+    r"^[^.\n]{0,60}?(?:\b(?:might|may|could)\s+be\s+(?:wrong|incorrect|off)|\bnot\s+sure\b"
+    r"|\bunsure\b|\bapprox(?:imately|\.)?|\broughly\b|\bI\s+(?:think|guess)\b)",
+    re.IGNORECASE,
+)
 _TAIL_APPROX = re.compile(r"^(?:approximately|approx\.?|about|around|roughly|nearly)\s+", re.I)
 
 
@@ -169,6 +180,7 @@ def _box_groups(text: str) -> list[_Marker]:
             _NEGATED_BEFORE.search(before)
             or _HEDGED_BEFORE.search(before)
             or _AFTER_BOX_BLOCKS.match(after)
+            or _HEDGED_AFTER.match(after)
         )
         markers.append(_Marker(group[0][1], "boxed", answer.strip() or None, blocked))
     return markers
@@ -287,6 +299,8 @@ def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extractio
         last = None
         for last in _NUMBER_RE.finditer(text):  # noqa: B007 - we want the last match
             pass
-        if last is not None:
+        if last is not None and not _QUALIFIED.search(
+            text[max(0, last.start() - 40) : last.start()]
+        ):
             return Extraction(re.sub(r"\s+", "", last.group(0)), "last_number")
     return None

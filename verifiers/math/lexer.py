@@ -175,7 +175,7 @@ def normalize(text: str) -> str:
     for k, v in _UNICODE.items():
         if k in text:
             text = text.replace(k, v)
-    return normalize_delimiters(text).replace("$", " ")
+    return re.sub(r"(?<!\\)\$", " ", normalize_delimiters(text))  # an escaped \$ is a dollar sign
 
 
 def _space(m: re.Match[str]) -> str:
@@ -390,6 +390,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             elif name in ("%", "$", "#", "&", "_"):
                 if name == "%":
                     tokens.append(Token("OP", "%", pos))
+                elif name == "$" and (not tokens or tokens[-1].kind == "OP"):
+                    tokens.append(Token("OP", "currency", pos))  # \$5: a dollar amount
             elif name == "\\":
                 tokens.append(Token("OP", "rowsep", pos))
             elif name == "|":

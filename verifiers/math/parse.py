@@ -220,6 +220,8 @@ def parse_answer(text: str, *, merge_assignments: bool = True) -> MathObject:
     source = text.strip()
     if not source:
         raise MathParseError("empty answer")
+    if re.match(r"(?:~|\\sim(?![A-Za-z]))\s*[-+.\d]", source):
+        source = "\\approx " + source.lstrip("~").removeprefix("\\sim").lstrip()  # ~5 is about 5
     words = _as_text(source)
     if words is not None:
         return MathObject(Text(words), source)
@@ -338,6 +340,10 @@ class _Parser:
         return [item]
 
     def parse_item(self) -> Any:
+        currency = ""
+        if self.at_op("currency"):  # \$5 is 5 dollars (compared like any unit)
+            self.next()
+            currency = "dollar"
         if self.at_op("="):  # "= 5": a leading relation sign
             self.next()
         elif self.at_op("approx"):  # "\\approx 3.14": an approximation, not the exact value
@@ -347,7 +353,7 @@ class _Parser:
             for _ in range(5):
                 self.next()
         value = self.parse_relation()
-        unit = self.read_units()
+        unit = self.read_units() or currency
         self.skip_ellipsis()
         value = _finish(value)
         if unit and not isinstance(value, Relational | And | Seq | sympy.Set):
