@@ -12,14 +12,21 @@ Numbers
 Decimals (the tolerance policy)
     A side written with a decimal literal (``0.5``, ``1.5e3``) is *inexact*.
     Decimals are stored as exact rationals, so ``0.5`` equals ``1/2``, ``1.50``
-    equals ``3/2`` and ``0.1+0.2`` equals ``0.3`` exactly. Otherwise an inexact
-    side matches only when the relative difference is at most ``rel_tol``
-    (default ``1e-9``): a decimal needs about ten correct significant digits to
-    stand for an irrational or non-terminating value (``3.14159265359`` is
-    ``\\pi``), and roundings are rejected (``0.33``, ``0.333333`` and ``0.3333``
-    are not ``1/3``; ``3.14`` is not ``\\pi``; ``1.0000001`` is not ``1``). Pass
-    ``rel_tol=1e-6`` to accept six-digit roundings. Rational-vs-rational
-    tolerance checks use exact arithmetic, so the boundary is deterministic.
+    equals ``3/2`` and ``0.1+0.2`` equals ``0.3`` exactly. Two values that both have
+    a finite decimal expansion compare exactly, always: ``5.000000001`` is not ``5``.
+    Otherwise an inexact side matches only when the relative difference is at most
+    ``rel_tol`` (default ``1e-11``): a decimal needs about twelve correct significant
+    digits to stand for an irrational or non-terminating value (``3.14159265359`` is
+    ``\\pi``), and roundings are rejected (``0.6666666667`` and ``0.3333`` are not
+    the thirds; ``3.14`` is not ``\\pi``). Rational-vs-rational tolerance checks use
+    exact arithmetic, so the boundary is deterministic. An exact irrational value and
+    another exact value are equal only when their difference evaluates to zero with no
+    significant digit at 500 digits (``2^{1/2^{1000}}`` is not ``1``).
+
+Approximations and ellipses
+    An answer stated with ``\\approx`` is not equal to an exact one unless
+    ``approx_rel_tol`` is given (then that tolerance applies); an answer holding an
+    ellipsis (``5\\ldots``, ``1, 2, \\ldots``) is never equal to a finite one.
 
 Symbolic expressions
     Free symbols are probed: both sides are evaluated at ``probes`` random
@@ -41,14 +48,20 @@ Structures
     - Equations match when their ``lhs - rhs`` have the same free symbols and a
       constant nonzero ratio (``2x = 4`` is ``x = 2``; ``x-1=0`` is not ``y-2=0``).
     - Inequalities with one variable become sets (``x > 1`` is ``(1, \\infty)``).
-    - Bare lists of answers (``2, 3``) are multisets: order is free, multiplicity
-      counts. Against a set (``\\{2, 3\\}``) they compare as sets.
+    - Bare lists of answers (``2, 3``) are unordered and a repeated entry counts
+      once; a missing or extra answer differs. Against a set (``\\{2, 3\\}``) they
+      compare as sets.
     - Bracketed tuples (``(1, 2)``) compare element-wise in order; against an
       interval a two-element tuple is read as that interval (``(1,3)`` open,
       ``[1,3]`` closed). Matrices compare element-wise; a vector matrix matches
       a tuple of the same entries.
     - ``50\\%`` matches ``50`` and ``0.5``; ``30^\\circ`` matches ``30`` and ``\\pi/6``.
-      Two percentages (or two degree values) compare by their numbers.
+      Two percentages (or two degree values) compare by their numbers. (Against a
+      percent *reference* a bare candidate is read as a number of percent; that
+      directed rule is applied in :mod:`verifiers.math.answer`.)
+    - Units (:class:`~verifiers.math.parse.Measured`): equal units compare values,
+      commensurable units are converted exactly, other units differ; a unit on one
+      side only is dropped. A base-n numeral equals the same digits in the same base.
     - Word answers compare case-insensitively, and never equal a math value.
 """
 
