@@ -362,6 +362,32 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
             "a few-shot continuation: the last final answer counts",
         ),
     ],
+    "clock_and_escapes": [
+        (MARIO, "21:15:00", "21:15", True, "clock time with seconds"),
+        (MARIO, "09:15 \\text{P.M.}", "21:15", True, "clock time with P.M."),
+        (MARIO, "09:15 \\text{A.M.}", "21:15", False, "A.M. is another time"),
+        (NEMO, "12:00 PM", "12:00", True, "noon"),
+        (
+            MARIO,
+            "\\\\dfrac{3}{5} + \\frac{1}{9}",
+            "\\tfrac35 +\\frac1{9}",
+            True,
+            "a doubled backslash before a command",
+        ),
+        (MARIO, "$\\\\sqrt{7}$", "$\\sqrt{7}$", True, "a doubled backslash before \\sqrt"),
+        (MARIO, "2\\frac38", "2.375", True, "mixed number with bare-argument \\frac"),
+        (MARIO, "8, -3, \\text{ and } -6", "-6,-3,8", True, "list with \\text{ and }"),
+        (MARIO, "(1, 3, 2)", "[1, 2, 3]", False, "brackets of another kind, other order"),
+        (MARIO, "y = 4x - 1", "g(x) = 4x - 1", True, "function definition against y ="),
+        (MARIO, "2, 5, 8", "x = 2, y = 5, z = 8", True, "coordinates as assignments"),
+        (
+            MARIO,
+            "[1, \\infty)",
+            "[2^{\\frac{1}{2^{1000}}}, \\infty)",
+            False,
+            "a peer accepts this; exact forms compare exactly",
+        ),
+    ],
     "red_team": [
         (
             RED,

@@ -318,6 +318,11 @@ RECALL = [
     ("28", "28\\%"),
     ("28 percent", "28\\%"),
     ("90^\\circ", "\\frac{\\pi}{2}"),
+    # clock times, doubled backslashes
+    ("21:15:00", "21:15"),
+    ("09:15 \\text{P.M.}", "21:15"),
+    ("12:00 PM", "12:00"),
+    ("\\\\dfrac{3}{5} + \\frac{1}{9}", "\\tfrac35 +\\frac1{9}"),
     # the exact value before an approximation
     ("\\frac{\\sqrt{3}}{3} \\approx 0.577", "\\frac{\\sqrt3}{3}"),
 ]
@@ -341,6 +346,8 @@ def test_recall_of_the_peer_categories(candidate, reference):
         ("is $\\boxed{45, 678}$", "45678"),  # comma and space: two answers
         ("1 \\text{ m}", "1 \\text{ cm}"),
         ("2, 3, 4", "2, 3"),
+        ("09:15 \\text{A.M.}", "21:15"),
+        ("3:4", "3:45"),  # a ratio is not a clock time
     ],
 )
 def test_near_misses_of_the_recall_rules(candidate, reference):

@@ -188,6 +188,7 @@ def parse_reference(reference: str) -> MathObject:
 
 
 _WRAPPER = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
+_LONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
 _BARE_CHOICE = re.compile(r"\(?([A-J])\)?")
 _LEADING_CHOICE = re.compile(r"\(?([A-J])(?:\)|[.:])(?:\s|$)")
 _PROSE_CHOICE = re.compile(r"\b(?:option|choice|answer)\s+(?:is\s+)?(?:\*\*)?\(([A-J])\)")
@@ -220,8 +221,46 @@ def choice_letter(text: str, *, bare: bool) -> str | None:
     return None
 
 
+_CLOCK = re.compile(r"(\d{1,2}):([0-5]\d)(?::([0-5]\d))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?", re.ASCII)
+
+
+def clock_seconds(text: str) -> int | None:
+    """A clock time (``20:34``, ``8:34:00``, ``08:34 \\text{P.M.}``) as seconds after
+    midnight; None when the text is not just a clock time."""
+    plain = re.sub(r"\\[,;: !]|~", " ", _unwrapped(text))
+    m = _CLOCK.fullmatch(plain.strip())
+    if m is None:
+        return None
+    hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if m.group(4):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m.group(4).lower() == "p" else 0)
+    if hour > 24:
+        return None
+    return (hour * 60 + minute) * 60 + second
+
+
+def _clock_verdict(candidate: str, reference: str) -> Verdict | None:
+    """Clock times: when both sides are times of day, compare them."""
+    if ":" not in reference or ":" not in candidate:
+        return None
+    ref = clock_seconds(reference)
+    if ref is None:
+        return None
+    cand = clock_seconds(_extracted(candidate))
+    if cand is None:
+        return None
+    details = {"method": "clock time"}
+    if cand == ref:
+        return Verdict.ok("the same time of day as the reference", details=details)
+    return Verdict.fail(Reason.WRONG_ANSWER, "another time of day", details=details)
+
+
 def _choice_verdict(candidate: str, reference: str) -> Verdict | None:
     """Multiple choice: when one side is a bare letter, compare the letters."""
+    if not (_LONE_LETTER.search(reference) and _LONE_LETTER.search(candidate)):
+        return None  # (a cheap test first: most answers hold no lone capital letter)
     ref_bare = choice_letter(reference, bare=True)
     cand_bare = choice_letter(candidate, bare=True)
     if ref_bare is None and cand_bare is None:
@@ -268,9 +307,9 @@ def _check(candidate: Any, reference: Any, opts: MathOptions) -> Verdict:
     if not isinstance(reference, str):
         return Verdict.fail(Reason.REFERENCE_ERROR, "the reference is not a string or number")
     if isinstance(candidate, str) and len(candidate) <= MAX_RESPONSE_LENGTH:
-        choice = _choice_verdict(candidate, reference)
-        if choice is not None:
-            return choice
+        special = _choice_verdict(candidate, reference) or _clock_verdict(candidate, reference)
+        if special is not None:
+            return special
     try:
         ref = parse_reference(reference)
     except MathParseError as exc:

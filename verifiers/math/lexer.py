@@ -154,6 +154,12 @@ _NUM_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3}(?![\d]))+")
 _NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
 # "11,\\! 111" and "14 {, }916": a thousands separator with extra spacing, made "{,}"
 _GROUP_SEP = re.compile(r"(?<=\d)\s*(?:\{\s*,\s*\}|,\s*\\!\s*)\s*(?=\d{3}(?!\d))")
+# "\\\\frac" (a doubled backslash, as from escaping twice) before a known command is that
+# command; "\\\\" elsewhere stays a row break.
+_DOUBLED_CMD = re.compile(
+    r"(?<!\\)\\\\(?=(?:[dtc]?frac|sqrt|pi|text|mathrm|mathbf|cdot|times|left|right|infty"
+    r"|boxed|pm|le|ge|neq|circ)(?![A-Za-z]))"
+)
 _BASE_SUBSCRIPT = re.compile(r"_(?:\{\s*(\d{1,2})\s*\}|(\d))")
 _OVER = re.compile(r"\\over(?![A-Za-z])")
 _OVERLINE = re.compile(r"\\(?:overline|bar)\s*\{\s*(\d+)\s*\}")
@@ -296,6 +302,7 @@ def tokenize(text: str) -> list[Token]:
 def _tokenize(text: str, depth: int, base: int) -> list[Token]:
     if depth > 20:
         raise MathParseError("\\text nested too deeply")
+    text = _DOUBLED_CMD.sub(r"\\", text)
     text = _GROUP_SEP.sub("{,}", text)
     if "\\over" in text:
         text = _rewrite_over(text)
