@@ -203,6 +203,12 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
         (NEMO, "2\\frac{1}{3}", "7/3", True, "mixed number with braces"),
         (NEMO, "4 4/9", "\\frac{16}{9}", False, "mixed number is a sum, not a product"),
         (NEMO, "1\\frac12", "\\frac12", False, "mixed number, wrong"),
+        (MV, "-3 2/7", "-\\frac{23}{7}", True, "a sign applies to the whole mixed number"),
+        (MV, "The result is 5 1/3.", "16/3", True, "mixed number in a sentence"),
+        (MV, "The result is 5 1/3.", "5", False, "not just the whole part"),
+        (MV, "7 5/5", "7", False, "an improper fraction beside an integer is no mixed number"),
+        (MV, "7 5/5", "8", False, "nor their sum"),
+        (MV, "2 1/4%", "\\frac{9}{400}", True, "percent of a mixed number"),
     ],
     "labelled_equations": [
         (MARIO, "4", "AB=4", True, "labelled length reference"),

@@ -298,6 +298,8 @@ RECALL = [
     ("4 4/9", "\\frac{40}{9}"),
     ("1\\frac12", "\\frac32"),
     ("918.5", "918\\frac{1}{2}"),
+    ("-3 2/7", "-\\frac{23}{7}"),
+    ("2 1/4%", "\\frac{9}{400}"),
     # labelled equations
     ("4", "AB=4"),
     ("1", "|AB| = 1"),
@@ -340,6 +342,8 @@ def test_recall_of_the_peer_categories(candidate, reference):
         ("204_6", "204_5"),
         ("54", "204_5"),  # the value in base ten is not the base-5 numeral
         ("4 4/9", "\\frac{16}{9}"),  # a mixed number is a sum, not a product
+        ("7 5/5", "7"),  # an integer beside an improper fraction is neither
+        ("7 5/5", "8"),
         ("5", "AB=4"),
         ("x^2 = 4", "4"),  # an equation is not a label
         ("B. y = 7", "C"),

@@ -97,7 +97,7 @@ _COMMON_WORDS = frozenset(
 )  # fmt: skip
 SEPARATOR_WORDS = frozenset({"or", "and"})
 DEGREE_WORDS = frozenset({"degree", "degrees", "deg"})
-PERCENT_WORDS = frozenset({"percent", "pct"})
+PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
 
 _CONST_WORDS = {
     "pi": "pi",

@@ -371,7 +371,7 @@ class _Parser:
             and t[4].is_op("=")
         )
 
-    def mixed_number(self) -> Expr | None:
+    def mixed_number(self) -> Any:
         """A mixed number ending the item is a sum: ``2\\frac{1}{2}``, ``1\\frac12`` and
         ``4 4/9`` (a space, then a proper fraction of integers) are 5/2, 3/2 and 40/9."""
         t = [self.peek(k) for k in range(9)]
@@ -401,16 +401,23 @@ class _Parser:
             parts, k = [t[1].value, t[3].value], 4
         else:
             return None
+        tagged = self.peek(k).is_op("%", "circ")
+        end = k + 1 if tagged else k
         if not all(p.isdigit() for p in parts) or (
-            not self.at_item_end(k) and self.peek(k).kind != "UNIT"
+            not self.at_item_end(end) and self.peek(end).kind != "UNIT"
         ):
             return None
         whole, num, den = (_int_from_digits(v) for v in (t[0].value, *parts))
         if den == 0 or num >= den:
+            if t[1].kind == "NUM":  # "11 7/6", "4 4/0": neither a mixed number nor a product
+                raise MathParseError("an integer and an improper fraction side by side")
             return None
         for _ in range(k):
             self.next()
-        return Rational(whole * den + num, den)
+        value = Rational(whole * den + num, den)
+        if tagged:  # 4 4/9% is (40/9)%
+            return _Marked(value, "percent" if self.next().value == "%" else "degree")
+        return value
 
     def at_item_end(self, k: int = 0) -> bool:
         t = self.peek(k)
@@ -565,7 +572,8 @@ class _Parser:
         if self.at_op("-", "+", "pm", "mp"):
             op = self.next().value
             self.enter()
-            operand = self.parse_unary()
+            mixed = self.mixed_number() if op in ("-", "+") else None
+            operand = mixed if mixed is not None else self.parse_unary()  # -4 4/9 is -(40/9)
             self.leave()
             if op == "+":
                 return operand
