@@ -51,7 +51,10 @@ _ANSWER_IS_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _GSM8K_RE = re.compile(r"####\s*([^\n]+)")
-_NUMBER_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?")
+_NUMBER_RE = re.compile(
+    r"-?(?:\d+[ \t]+\d+\s*/\s*\d+"  # a mixed number, 5 1/3
+    r"|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?)"
+)
 _JOIN_WORD = r"(?:and|or|as\s+well\s+as)"
 _JOIN_GAP = re.compile(
     r"^(?:[\s,;$&~]|\\[,;: ]|\\q?quad\b|\\text\s*\{\s*"
@@ -302,5 +305,5 @@ def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extractio
         if last is not None and not _QUALIFIED.search(
             text[max(0, last.start() - 40) : last.start()]
         ):
-            return Extraction(re.sub(r"\s+", "", last.group(0)), "last_number")
+            return Extraction(re.sub(r"\s+", " ", last.group(0)), "last_number")
     return None
