@@ -788,11 +788,12 @@ class _Parser:
         return Seq(tuple(_finish(v) for v in items), open_, close)
 
     def brace_group(self) -> Any:
+        """``{...}``: TeX grouping, so ``{1,3}`` shows as the bare list 1, 3 (a set is ``\\{``)."""
         items = self.items_until("}")
         self.next()
         if len(items) == 1:
             return items[0]
-        return _finite_set(items)
+        return Seq(tuple(v for item in items for v in self.expand_pm(_finish(item))))
 
     def parse_group(self) -> Any:
         """``{ ... }`` holding a single value (an argument or exponent)."""
