@@ -196,6 +196,8 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
         (MV, "${2,5}$", "$(2,5)$", True, "unescaped braces group: the list 2, 5 against a pair"),
         (MV, "${2,5}$", "$(5,2)$", False, "the grouped list against the pair in the other order"),
         (MARIO, "{y + 1, y}", "{y, y + 1}", True, "grouped lists in two orders"),
+        (VERL, "${1,2,5,6}$", "${1,5} \\cup {2,6}$", True, "union of grouped lists"),
+        (VERL, "${1,2,5}$", "${1,5} \\cup {2,6}$", False, "union of grouped lists, one missing"),
         (NEMO, "\\{1 \\pm \\sqrt{3}\\}", "1+\\sqrt2, 1-\\sqrt2", False, "\\pm set, wrong"),
         (NEMO, "2, 3, 4", "2, 3", False, "an extra root"),
         (NEMO, "2", "2, 3", False, "a missing root"),

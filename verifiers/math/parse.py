@@ -1165,6 +1165,8 @@ def _as_set(value: Any) -> sympy.Set:
     value = _plain(value)
     if isinstance(value, sympy.Set):
         return value
+    if isinstance(value, Seq) and not value.open and all(isinstance(v, Expr) for v in value.items):
+        return FiniteSet(*value.items)  # {1,3} \\cup {2,4}: grouped lists as sets
     if isinstance(value, Seq) and len(value.items) == 2 and value.open in "([":
         a, b = value.items
         if isinstance(a, Expr) and isinstance(b, Expr):
