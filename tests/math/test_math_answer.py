@@ -213,6 +213,7 @@ RED_TEAM = [
     ("Perhaps $\\boxed{5}$.", "5"),
     ("$\\boxed{5}$ is wrong.", "5"),
     ("The answer is not 5.", "5"),
+    ("So $\\boxed{5}$. The answer is wrong.", "5"),
     ("The answer is probably 5.", "5"),
     ("The answer is 5... or so", "5"),
     # units are compared, not stripped
@@ -275,6 +276,8 @@ RECALL = [
     ("So 35 routes exist.<|im_end|>\n<|im_start|>user\nWhat is 2+2?", "35"),
     ("Thus the area is $\\frac{9\\pi}{4}$ square units.", "\\frac{9\\pi}{4}"),
     ("First $\\boxed{5}$, then the final answer is $\\boxed{7}$.", "7"),
+    ("So $\\boxed{5}$. The answer is correct.", "5"),  # a comment on the box, not an answer
+    ("So $\\boxed{5}$. The final answer is therefore consistent.", "5"),
     # references go through the same unwrapping as candidates
     ("\\boxed{2, 1}", "\\boxed{1,2}"),
     ("odd", "$\\text{odd}$"),

@@ -86,7 +86,7 @@ _AFTER_BOX_BLOCKS = re.compile(
 )
 _TAIL_BLOCKS = re.compile(
     r"^(?:not\b|n't\b|never\b|probably\b|maybe\b|perhaps\b|possibly\b|likely\b|unclear\b"
-    r"|unknown\b|either\b)",
+    r"|unknown\b|either\b|wrong\b|incorrect\b|false\b)",
     re.IGNORECASE,
 )
 _TAIL_HEDGE_ANYWHERE = re.compile(r"\bor\s+so\b|\bor\s+(?:maybe|perhaps)\b|\?", re.IGNORECASE)
@@ -101,6 +101,14 @@ _HEDGED_AFTER = re.compile(
     r"|\bunsure\b|\bapprox(?:imately|\.)?|\broughly\b|\bI\s+(?:think|guess)\b)",
     re.IGNORECASE,
 )
+# A marker followed by one of these words comments on an answer given elsewhere.
+_NOT_ANSWER_WORDS = frozenset(
+    {
+        "correct", "incorrect", "right", "wrong", "above", "below", "as", "therefore", "thus",
+        "consistent", "valid", "invalid", "confirmed", "verified", "clear", "obvious", "given",
+        "shown", "boxed", "following", "same", "that", "this", "indeed", "then", "so",
+    }
+)  # fmt: skip
 _TAIL_APPROX = re.compile(r"^(?:approximately|approx\.?|about|around|roughly|nearly)\s+", re.I)
 
 
@@ -228,8 +236,11 @@ def _clean_tail(tail: str) -> tuple[str | None, bool]:
     if m:
         return next(g for g in m.groups() if g is not None).strip(), False
     answer = sentence.strip().strip("*").strip().rstrip(".,;:").strip()
-    if not answer or (not re.search(r"[\d\\$^=+\-*/()]", answer) and len(answer.split()) > 2):
-        return None, False  # words only: not an answer statement
+    words_only = not re.search(r"[\d\\$^=+\-*/()]", answer)
+    if not answer or (
+        words_only and (len(answer.split()) > 2 or answer.split()[0].lower() in _NOT_ANSWER_WORDS)
+    ):
+        return None, False  # "the answer is correct": a comment, not an answer statement
     return answer, False
 
 
