@@ -86,9 +86,11 @@ _AFTER_BOX_BLOCKS = re.compile(
 )
 _TAIL_BLOCKS = re.compile(
     r"^(?:not\b|n't\b|never\b|probably\b|maybe\b|perhaps\b|possibly\b|likely\b|unclear\b"
-    r"|unknown\b|either\b|wrong\b|incorrect\b|false\b)",
+    r"|unknown\b|either\b)",
     re.IGNORECASE,
 )
+# "The answer is wrong": withdraws every earlier answer.
+_TAIL_RETRACTS = re.compile(r"^(?:wrong|incorrect|false|a\s+mistake)\b", re.IGNORECASE)
 _TAIL_HEDGE_ANYWHERE = re.compile(r"\bor\s+so\b|\bor\s+(?:maybe|perhaps)\b|\?", re.IGNORECASE)
 # Words before a number that make it a bound or an estimate, not the answer.
 _QUALIFIED = re.compile(
@@ -153,6 +155,7 @@ class _Marker:
     rule: str
     text: str | None  # None: the marker's tail is prose, not an answer (skip it)
     blocked: bool = False  # negated or hedged: no answer, and no fallback
+    retracts: bool = False  # "the answer is wrong": no earlier marker answers either
 
 
 def cut_chat_junk(text: str) -> str:
@@ -206,6 +209,10 @@ _PROSE_START = re.compile(r"^[A-Za-z][a-z]+\s+[a-z]")
 _LAST_VERB = re.compile(r".*\b(?:is|are|equals|was|be|gives|get)\b\s*", re.IGNORECASE | re.DOTALL)
 
 
+def _retracts(tail: str) -> bool:
+    return bool(_TAIL_RETRACTS.match(tail.strip().lstrip("*:= \t").strip()))
+
+
 def _clean_tail(tail: str) -> tuple[str | None, bool]:
     """The answer in the text after a marker like 'the answer is', and whether it is blocked.
 
@@ -248,7 +255,11 @@ def _markers(text: str) -> list[_Marker]:
     found = _box_groups(text)
     for rule, pattern in (("final_answer", _FINAL_RE), ("answer_is", _ANSWER_IS_RE)):
         for m in pattern.finditer(text):
-            answer, blocked = _clean_tail(text[m.end() :])
+            tail = text[m.end() :]
+            if _retracts(tail):
+                found.append(_Marker(m.start(), rule, None, True, retracts=True))
+                continue
+            answer, blocked = _clean_tail(tail)
             found.append(_Marker(m.start(), rule, answer, blocked))
     for m in _GSM8K_RE.finditer(text):
         answer = m.group(1).strip().rstrip(".")
@@ -276,6 +287,8 @@ def _from_markers(text: str) -> tuple[Extraction | None, bool]:
     # A marker inside an earlier marker's tail ("The final answer is $\boxed{5}$")
     # starts later and so is tried first: it gives the same answer.
     for marker in markers:
+        if marker.retracts:
+            return None, True
         if marker.blocked:
             skipped = True
             continue
