@@ -447,6 +447,14 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
         (RED, "\\$5", "5 \\text{ cents}", False, "dollars vs cents"),
         (RED, "5^\\circ", "5 \\text{ radians}", False, "degrees vs radians, same number"),
         (RED, "Is it $\\boxed{5}$?", "5", False, "a box in a question"),
+        (
+            RED,
+            "It is $\\boxed{5}$ when $n$ is even, otherwise 8.",
+            "5",
+            False,
+            "a conditional two-branch answer",
+        ),
+        (RED, "So $\\boxed{5}$. The answer is wrong.", "5", False, "the answer withdrawn"),
         (RED, "5 \\text{ cm}^2", "5 \\text{ mm}^2", False, "area units with the same number"),
     ],
 }

@@ -241,6 +241,7 @@ RED_TEAM = [
     ("\\boxed{5}, though I'm not sure", "5"),
     ("\\boxed{5} \\text{ (approximately)}", "5"),
     ("Is it $\\boxed{5}$?", "5"),
+    ("The answer is $\\boxed{5}$ if $x>0$, otherwise 7.", "5"),  # a two-branch answer
     ("\\$5", "5 \\text{ cents}"),
     ("5^\\circ", "5 \\text{ radians}"),
     # percent: a bare number answering a percent question is a number of percent

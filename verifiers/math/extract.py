@@ -81,7 +81,8 @@ _HEDGED_BEFORE = re.compile(
 _AFTER_BOX_BLOCKS = re.compile(
     r"^\s*\$*\s*(?:\.|,)?\s*(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\b|a\s+mistake)"
     r"|^\s*\$*\s*(?:or|,\s*or)\s+(?!\$*\s*\\boxed)"
-    r"|^\s*\$*\s*(?:\.\.\.|\\[lc]?dots)?\s*(?:,\s*)?(?:maybe|perhaps|or\s+so|\?)",
+    r"|^\s*\$*\s*(?:\.\.\.|\\[lc]?dots)?\s*(?:,\s*)?(?:maybe|perhaps|or\s+so|\?)"
+    r"|^\s*\$*\s*,?\s*(?:if|unless|when|provided|assuming)\b[^.\n]{0,80}\botherwise\b",
     re.IGNORECASE,
 )
 _TAIL_BLOCKS = re.compile(
