@@ -44,7 +44,8 @@ class Extraction:
     rule: str
 
 
-_BOX_CMDS = ("\\boxed", "\\fbox")
+_BOX_START = re.compile(r"\\boxed|\\fbox")
+_BOX_TOKEN = re.compile(r"[^\s$]+")  # \boxed 5: one token up to whitespace or $
 _FINAL_RE = re.compile(r"final\s+answer\s*(?:is|:|=)?\s*[:=]?", re.IGNORECASE)
 _ANSWER_IS_RE = re.compile(
     r"(?:\bthe\s+(?:correct\s+|final\s+)?answer\s+is\s*[:=]?|^\s*\**answer\**\s*[:=])",
@@ -120,12 +121,11 @@ def find_boxed(text: str) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     i = 0
     while True:
-        hits = [(text.find(cmd, i), cmd) for cmd in _BOX_CMDS]
-        hits = [(pos, cmd) for pos, cmd in hits if pos >= 0]
-        if not hits:
+        # one regex scan, not a str.find per command: that was quadratic without \fbox
+        hit = _BOX_START.search(text, i)
+        if hit is None:
             return found
-        pos, cmd = min(hits)
-        j = pos + len(cmd)
+        pos, j = hit.start(), hit.end()
         if j < len(text) and text[j].isalpha():  # \boxedfoo is another command
             i = j
             continue
@@ -140,10 +140,10 @@ def find_boxed(text: str) -> list[tuple[str, int, int]]:
             found.append((content, pos, end))
             i = end
         elif k > j:  # \boxed 5: one token up to whitespace or $
-            m = re.match(r"[^\s$]+", text[k:])
+            m = _BOX_TOKEN.match(text, k)
             if m:
-                found.append((m.group(0), pos, k + m.end()))
-                i = k + m.end()
+                found.append((m.group(0), pos, m.end()))
+                i = m.end()
             else:
                 i = k
         else:
