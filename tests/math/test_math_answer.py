@@ -351,6 +351,7 @@ def test_recall_of_the_peer_categories(candidate, reference):
         ("5", "AB=4"),
         ("x^2 = 4", "4"),  # an equation is not a label
         ("B. y = 7", "C"),
+        ("(A) or (C)", "C"),  # two choices named: no answer
         ("is $\\boxed{45, 678}$", "45678"),  # comma and space: two answers
         ("1 \\text{ m}", "1 \\text{ cm}"),
         ("2, 3, 4", "2, 3"),

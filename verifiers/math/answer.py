@@ -189,6 +189,7 @@ def parse_reference(reference: str) -> MathObject:
 
 _WRAPPER = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
 _LONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
+_PAREN_CHOICE = re.compile(r"\(([A-J])\)")
 _BARE_CHOICE = re.compile(r"\(?([A-J])\)?")
 _LEADING_CHOICE = re.compile(r"\(?([A-J])(?:\)|[.:])(?:\s|$)")
 _PROSE_CHOICE = re.compile(r"\b(?:option|choice|answer)\s+(?:is\s+)?(?:\*\*)?\(([A-J])\)")
@@ -204,6 +205,8 @@ def choice_letter(text: str, *, bare: bool) -> str | None:
     With ``bare`` only a text that is nothing but the letter counts; otherwise also
     "C. x = 42", "(D) 17" and "the correct option is (B)".
     """
+    if not bare and len(set(_PAREN_CHOICE.findall(_WRAPPER.sub(r"\1", text)))) > 1:
+        return None  # "(A) or (B)": more than one choice named, no answer
     ext = extract_answer(text, last_number_fallback=False)
     for source in (text, ext.text) if ext is not None else (text,):
         plain = _unwrapped(source)
