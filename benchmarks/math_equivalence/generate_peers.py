@@ -362,6 +362,13 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
             "union of intervals on both sides",
         ),
         (VERL, "$\\boxed{7}\\boxed{8}$", "$\\boxed{7,8}$", True, "adjacent boxes"),
+        (
+            LMEVAL,
+            'Final Answer: The final answer is \\"$4 $ and $9 $\\". I hope it is correct.',
+            "\\boxed{4\\text{ and }9}",
+            True,
+            "quoted answer split over two math blocks",
+        ),
         (VERL, "is $\\boxed{45, 678}$", "45678", False, "comma and space: a list, not 45678"),
         (VERL, "is $\\boxed{45,\\! 678}$", "45678", True, "comma with \\! is a separator"),
         (

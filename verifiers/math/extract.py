@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from verifiers.math.lexer import read_braced
 
@@ -206,6 +207,7 @@ _SENTENCE_END = re.compile(
     r"|,\s+(?:which|so|since|because|as|but|and\s+(?:so|thus|therefore|this))\b"
 )
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+_QUOTES = re.compile(r'\\?"|[“”]')
 _PROSE_START = re.compile(r"^[A-Za-z][a-z]+\s+[a-z]")
 _LAST_VERB = re.compile(r".*\b(?:is|are|equals|was|be|gives|get)\b\s*", re.IGNORECASE | re.DOTALL)
 
@@ -219,7 +221,7 @@ def _clean_tail(tail: str) -> tuple[str | None, bool]:
 
     None when the tail is prose without any math or digit ("the answer is correct").
     """
-    tail = tail.strip().lstrip("*:= \t").strip()
+    tail = _QUOTES.sub("", tail.strip().lstrip("*:= \t").strip())
     line = tail.split("\n", 1)[0].strip()
     if _TAIL_BLOCKS.match(line):
         return None, True
@@ -240,9 +242,16 @@ def _clean_tail(tail: str) -> tuple[str | None, bool]:
         if verb is None:
             return None, False
         sentence = sentence[verb.end() :]
-    m = _INLINE_MATH.match(sentence.strip())
-    if m:
-        return next(g for g in m.groups() if g is not None).strip(), False
+    blocks = list(_INLINE_MATH.finditer(sentence.strip()))
+    if blocks and blocks[0].start() == 0:
+        # "$12$ and $13$": several math blocks joined only by separators are one answer
+        joined = [blocks[0]]
+        for prev, nxt in pairwise(blocks):
+            if not _JOIN_GAP.match(sentence.strip()[prev.end() : nxt.start()]):
+                break
+            joined.append(nxt)
+        parts = [next(g for g in b.groups() if g is not None).strip() for b in joined]
+        return ", ".join(parts), False
     answer = sentence.strip().strip("*").strip().rstrip(".,;:").strip()
     words_only = not re.search(r"[\d\\$^=+\-*/()]", answer)
     if not answer or (
