@@ -448,6 +448,13 @@ CASES: dict[str, list[tuple[str, str, str, bool, str]]] = {
         ),
         (RED, "The answer is not 5.", "5", False, "negation after the marker"),
         (RED, "~5", "5", False, "a tilde before a number means about"),
+        (
+            RED,
+            "It reduces to $\\frac{y+3}{4}$ for every admissible input here.",
+            "4",
+            False,
+            "the last number sits inside a fraction",
+        ),
         (RED, "at least 5", "5", False, "a bound, not the value"),
         (RED, "\\boxed{5} (but this might be wrong)", "5", False, "box hedged after it"),
         (RED, "\\boxed{5} \\text{ (approximately)}", "5", False, "box marked approximate"),

@@ -234,6 +234,8 @@ RED_TEAM = [
     ("5.000000001", "5"),
     ("0.5000000001", "\\frac12"),
     ("0.6666666667", "\\frac23"),
+    # the last-number fallback never reads a digit out of a larger expression
+    ("It simplifies to $\\frac{x+1}{2}$ for all valid inputs here today.", "2"),
     # bounds, estimates and hedges around the number
     ("~5", "5"),
     ("at least 5", "5"),

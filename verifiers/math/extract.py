@@ -20,7 +20,9 @@ When no marker answers (fallbacks, in order):
 - ``trailing_math``: the text ends with a ``$...$`` / ``$$...$$`` / ``\\[...\\]`` /
   ``\\(...\\)`` block, possibly followed by a few words without digits
   ("... is $\\frac{9\\pi}{4}$ square units.");
-- ``last_number`` (only when ``last_number_fallback``): the last number.
+- ``last_number`` (only when ``last_number_fallback``): the last number -- or
+  ``last_math``, the whole ``$...$`` block that number sits in when the block is more
+  than a number (the ``2`` of ``$\\frac{x+1}{2}$`` is no answer).
 
 Chat-template tokens (``<|im_end|>``, ``<|im_start|>``, ``</s>``...) end the response:
 what follows them (often a new prompt) is not read.
@@ -339,5 +341,18 @@ def extract_answer(text: str, *, last_number_fallback: bool = True) -> Extractio
         if last is not None and not _QUALIFIED.search(
             text[max(0, last.start() - 40) : last.start()]
         ):
+            block = _math_block_around(text, last.start())
+            if block is not None:  # the 2 of $\frac{x+1}{2}$ is not an answer: the block is
+                return Extraction(block, "last_math")
             return Extraction(re.sub(r"\s+", " ", last.group(0)), "last_number")
+    return None
+
+
+def _math_block_around(text: str, pos: int) -> str | None:
+    """The content of the ``$...$`` block holding ``pos`` when it is more than a number."""
+    window_start = max(0, pos - 2_000)
+    for m in _INLINE_MATH.finditer(text, window_start, min(len(text), pos + 2_000)):
+        if m.start() <= pos < m.end():
+            inner = next(g for g in m.groups() if g is not None).strip()
+            return None if _NUMBER_RE.fullmatch(inner.rstrip(".,")) else inner
     return None
