@@ -1,6 +1,12 @@
 """Our math verifier vs Math-Verify on the same labelled cases, side by side.
 
     python benchmarks/math_equivalence/run.py [--json OUT] [--show-errors] [--baseline-only]
+    python benchmarks/math_equivalence/run.py --cases peers.jsonl   # one case file
+    python benchmarks/math_equivalence/run.py --all                 # every case file
+
+With ``--all`` (or several ``--cases``) the table is printed per file and, for
+``peers.jsonl``, per ``suite`` (the peer verifier whose public tests the case's
+category comes from), then for everything together.
 
 Ours: ``verifiers.math.check_answer(candidate, reference)``; a case counts as "equal"
 when the Verdict passed. Math-Verify: ``verify(parse(reference), parse(candidate))``
@@ -24,11 +30,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CASES = HERE / "cases.jsonl"
+CASE_FILES = ("cases.jsonl", "heldout.jsonl", "peers.jsonl")
 
 
 def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
+    """The cases of one JSONL file; each gets a ``suite`` (its own, or the file's stem)."""
     with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        cases = [json.loads(line) for line in fh if line.strip()]
+    for case in cases:
+        case.setdefault("suite", path.stem)
+        case["file"] = path.stem
+    return cases
 
 
 # ---------------------------------------------------------------- the two verifiers
@@ -160,6 +172,28 @@ def summarise(cases: list[dict[str, Any]], results: list[dict[str, Any]]) -> dic
     }
 
 
+def print_suites(cases: list[dict[str, Any]], results: dict[str, list[dict[str, Any]]]) -> None:
+    """Accuracy, false positives and false negatives per suite, verifiers side by side."""
+    names = list(results)
+    groups: dict[str, list[int]] = {}
+    for k, case in enumerate(cases):
+        groups.setdefault(f"{case['file']}", []).append(k)
+        if case["suite"] != case["file"]:
+            groups.setdefault(f"{case['file']}:{case['suite']}", []).append(k)
+    groups["all"] = list(range(len(cases)))
+    head = f"{'suite':<26}{'cases':>6}" + "".join(f"{n + ' acc':>16}{'fp/fn':>8}" for n in names)
+    print(f"\n{head}\n{'-' * len(head)}")
+    for label, idx in groups.items():
+        line = f"{label:<26}{len(idx):>6}"
+        for n in names:
+            rs = [results[n][k] for k in idx]
+            acc = sum(r["ok"] for r in rs) / len(rs)
+            fp = sum(r["said"] and not cases[k]["expected"] for k, r in zip(idx, rs, strict=True))
+            fn = sum(not r["said"] and cases[k]["expected"] for k, r in zip(idx, rs, strict=True))
+            line += f"{acc:>16.3f}{f'{fp}/{fn}':>8}"
+        print(line)
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
@@ -207,14 +241,18 @@ def print_errors(name: str, cases: list[dict[str, Any]], results: list[dict[str,
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=Path, default=CASES)
+    ap.add_argument(
+        "--cases", type=Path, action="append", help="a case file (repeatable; default cases.jsonl)"
+    )
+    ap.add_argument("--all", action="store_true", help="every case file: " + ", ".join(CASE_FILES))
     ap.add_argument("--json", type=Path, metavar="OUT", help="write per-case results here")
     ap.add_argument("--show-errors", action="store_true", help="list misclassified cases")
     ap.add_argument("--baseline-only", action="store_true", help="run Math-Verify alone")
     ap.add_argument("--category", help="only cases of this category")
     args = ap.parse_args(argv)
 
-    cases = load_cases(args.cases)
+    paths = [HERE / f for f in CASE_FILES] if args.all else (args.cases or [CASES])
+    cases = [c for p in paths for c in load_cases(p if p.exists() else HERE / p)]
     if args.category:
         cases = [c for c in cases if c["category"] == args.category]
     checkers: dict[str, Callable[[str, str], tuple[bool, str]]] = {}
@@ -229,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     summaries = {name: summarise(cases, res) for name, res in results.items()}
 
     print_table(summaries, cases)
+    if len(paths) > 1 or len({c["suite"] for c in cases}) > 1:
+        print_suites(cases, results)
     if args.show_errors:
         for name in checkers:
             print_errors(name, cases, results[name])

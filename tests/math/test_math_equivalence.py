@@ -74,6 +74,7 @@ EQUAL = [
     ("\\{1,2\\}", "2, 1"),
     ("2, 3", "3, 2"),
     ("1, 1, 2", "1, 2, 1"),
+    ("1, 1, 2", "1, 2"),  # a root listed twice is one answer
     ("x = 1 \\pm \\sqrt{2}", "1+\\sqrt2, 1-\\sqrt2"),
     ("\\pm 2", "2, -2"),
     ("x=2 \\text{ or } x=3", "\\{2, 3\\}"),
@@ -139,7 +140,6 @@ DIFFERENT = [
     ("(1,3)", "(1,3]"),
     ("(1,3)", "[1,3]"),
     ("(1,2)", "(2,1)"),
-    ("1, 1, 2", "1, 2"),
     ("1, 2", "1, 2, 3"),
     ("\\{1,2\\}", "\\{1,3\\}"),
     ("\\{(1,2), (3,4)\\}", "\\{(1,2), (4,3)\\}"),
@@ -275,3 +275,57 @@ def test_generated_expressions(a, b):
     assert same(f"{a}+{b}", f"{b}+{a}")  # commutative spellings agree
     assert not same(a, f"{a}+1")  # a shifted value differs
     same(a, b)  # symmetric (asserted inside)
+
+
+# -- issue 17 ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("1 \\text{ m}", "100 \\text{ cm}"),  # commensurable units are converted
+        ("2 \\text{ kg}", "2000 \\text{ g}"),
+        ("3 \\text{ hours}", "180 \\text{ minutes}"),
+        ("5 \\text{ cm}^2", "500 \\text{ mm}^2"),
+        ("5 \\text{ square cm}", "5 \\text{ cm}^2"),
+        ("5 \\text{ meters}", "5 \\text{ m}"),
+        ("10\\text{ cm}", "10"),  # a unit on one side only is dropped
+        ("\\$5", "500 \\text{ cents}"),
+        ("204_5", "204_{5}"),
+        ("204_5", "204"),  # the subscript dropped
+        ("2, 2, 3", "3, 2"),  # a repeated root is one answer
+        ("\\frac{1}{12}", "0.0833333333333333"),
+    ],
+)
+def test_issue_17_equal(a, b):
+    assert same(a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("5 \\text{ cm}^2", "5 \\text{ m}^2"),  # units compared, not stripped
+        ("5 \\text{ apples}", "5 \\text{ oranges}"),
+        ("5 \\text{ cm}", "5 \\text{ cm}^2"),
+        ("5 \\text{ dollars}", "5 \\text{ cents}"),
+        ("5 \\text{ radians}", "5^\\circ"),
+        ("204_5", "54"),  # not its value in base ten
+        ("204_5", "204_6"),
+        ("5.000000001", "5"),  # no tolerance for values with a finite decimal
+        ("0.5000000001", "\\frac12"),
+        ("0.6666666667", "\\frac23"),  # a ten-digit rounding
+        ("2^{1/2^{1000}}", "1"),  # differs at digit 302
+        ("\\approx 5", "5"),  # an approximation is not the exact value
+        ("5\\ldots", "5"),  # nor is an open-ended answer
+        ("1, 2, \\ldots", "1, 2"),
+    ],
+)
+def test_issue_17_different(a, b):
+    assert not same(a, b)
+
+
+def test_approximations_compare_with_the_explicit_tolerance_only():
+    approx, exact = parse_answer("\\approx 3.1416"), parse_answer("\\pi")
+    assert not equivalent(approx, exact).equal
+    assert equivalent(approx, exact, approx_rel_tol=1e-4).equal
+    assert not equivalent(approx, exact, approx_rel_tol=1e-6).equal

@@ -1,6 +1,10 @@
 """Tokens of answer strings (verifiers.math.lexer)."""
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifiers.math.lexer import MathParseError, tokenize
 
@@ -50,3 +54,27 @@ def test_unknown_command_and_character_are_errors():
     with pytest.raises(MathParseError):
         tokenize("1 @ 2")
     assert [k for k, _ in kinds("5 cookies")] == ["NUM", "WORD"]
+
+
+def test_issue_17_spellings():
+    assert kinds("{1 \\over 2}")[:2] == [("OP", "{"), ("CMD", "frac")]
+    assert kinds("11,\\! 111") == [("NUM", "11111")]
+    assert kinds("14 {, }916") == [("NUM", "14916")]
+    assert kinds("204_5") == [("BASED", "204_5")]
+    assert kinds("4210_{7}") == [("BASED", "4210_7")]
+    assert kinds("5\\ldots") == [("NUM", "5"), ("OP", "ellipsis")]
+    assert kinds("5...") == [("NUM", "5"), ("OP", "ellipsis")]
+    assert kinds("\\approx 5") == [("OP", "approx"), ("NUM", "5")]
+    assert kinds("≈ 5") == [("OP", "approx"), ("NUM", "5")]
+    assert kinds("m²") == [("NAME", "m"), ("OP", "^"), ("OP", "{"), ("NUM", "2"), ("OP", "}")]
+    assert kinds("\\angle ABC") == [("NAME", "A"), ("NAME", "B"), ("NAME", "C")]
+    assert kinds("\\$5") == [("OP", "currency"), ("NUM", "5")]
+    assert kinds("\\\\frac12") == [("CMD", "frac"), ("NUM", "1"), ("NUM", "2")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=30))
+def test_tokenize_raises_only_math_parse_error(text):
+    """Any text is tokens or a MathParseError: never an assert or another exception."""
+    with contextlib.suppress(MathParseError):
+        tokenize(text)

@@ -18,7 +18,15 @@ from sympy import (
     sqrt,
 )
 
-from verifiers.math.parse import MathParseError, Seq, Tagged, Text, parse_answer
+from verifiers.math.parse import (
+    Based,
+    MathParseError,
+    Measured,
+    Seq,
+    Tagged,
+    Text,
+    parse_answer,
+)
 
 x, y, r = sympy.symbols("x y r")
 
@@ -85,15 +93,7 @@ def value(text):
         ("|x||y|", sympy.Abs(x) * sympy.Abs(y)),
         ("\\lfloor 2.5 \\rfloor", 2),
         ("\\max(1, 2)", 2),
-        ("5\\text{ cm}", 5),
-        ("12 dollars", 12),
-        ("12 cookies", 12),
-        ("12 big cookies", 12),
         ("2abc", 2 * sympy.Symbol("a") * sympy.Symbol("b") * sympy.Symbol("c")),
-        ("\\frac{\\pi}{4}\\text{ radians}", pi / 4),
-        ("\\$5", 5),
-        ("10\\text{ m}^2", 10),
-        ("\\frac{9}{2}\\text{ sq units}", Rational(9, 2)),
         ("x_1 + \\alpha", Symbol("x_1") + Symbol("alpha")),
         ("\\boxed{7}", 7),
         ("2\\frac{1}{2}", Rational(5, 2)),  # a mixed number
@@ -237,3 +237,73 @@ def test_limits():
         parse_answer("2^" * 3000 + "2")
     with pytest.raises(MathParseError, match="nested"):
         parse_answer("-" * 5000 + "1")
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "unit"),
+    [
+        ("5\\text{ cm}", 5, "cm"),
+        ("12 dollars", 12, "dollar"),
+        ("12 cookies", 12, "cookie"),
+        ("12 big cookies", 12, "big cookie"),
+        ("\\frac{\\pi}{4}\\text{ radians}", pi / 4, "rad"),
+        ("10\\text{ m}^2", 10, "m^2"),
+        ("10\\text{ cm}^{2}", 10, "cm^2"),
+        ("\\frac{9}{2}\\text{ sq units}", Rational(9, 2), "unit^2"),
+        ("15\\text{ square meters}", 15, "m^2"),
+        ("\\text{3 hours}", 3, "h"),
+        ("4\\,\\mathrm{m/s}", 4, "m/s"),
+        ("\\$5", 5, "dollar"),  # a dollar sign before the number is a unit too
+    ],
+)
+def test_a_trailing_unit_is_kept_normalised(text, number, unit):
+    """Units are compared, not stripped: the parse keeps them, plurals and spellings folded."""
+    assert value(text) == Measured(sympy.sympify(number), unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4 4/9", Rational(40, 9)),  # mixed numbers are sums
+        ("1\\frac12", Rational(3, 2)),
+        ("2\\frac{1}{3}", Rational(7, 3)),
+        ("44/9", Rational(44, 9)),  # no space: one numerator
+        ("{1 \\over 2}", Rational(1, 2)),
+        ("{x+1 \\over x-1}", (x + 1) / (x - 1)),
+        ("11,\\! 111", 11111),
+        ("14 {, }916", 14916),
+        ("AB = 4", 4),  # a labelled quantity is its value
+        ("|AB| = 1", 1),
+        ("\\angle ABC = 72", 72),
+        ("\\frac{1}{3} \\approx 0.33", Rational(1, 3)),  # the exact value before \\approx
+        ("m²", sympy.Symbol("m") ** 2),
+        ("½", Rational(1, 2)),
+    ],
+)
+def test_peer_spellings(text, expected):
+    assert value(text) == sympy.sympify(expected)
+
+
+def test_base_n_numerals():
+    assert value("204_5") == Based("204", 5)
+    assert value("4210_{7}") == Based("4210", 7)
+    with pytest.raises(MathParseError):
+        parse_answer("208_5")  # 8 is not a base-5 digit
+
+
+def test_approximations_and_ellipses_are_marked():
+    assert parse_answer("\\approx 5").approximate
+    assert parse_answer("x \\approx 5").approximate
+    assert not parse_answer("5").approximate
+    for text in ("5\\ldots", "5\\cdots", "5...", "1, 2, \\ldots", "(1, 2, \\dots)"):
+        assert parse_answer(text).open_ended, text
+
+
+def test_pm_inside_a_set_expands():
+    assert value("\\{1 \\pm \\sqrt{2}\\}") == sympy.FiniteSet(1 + sympy.sqrt(2), 1 - sympy.sqrt(2))
+
+
+@pytest.mark.parametrize("text", ["5\\", "\\", "x\\\n", "²", "{1 \\over", "\\over"])
+def test_malformed_text_is_a_parse_error(text):
+    with pytest.raises(MathParseError):
+        parse_answer(text)

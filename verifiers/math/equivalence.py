@@ -12,14 +12,21 @@ Numbers
 Decimals (the tolerance policy)
     A side written with a decimal literal (``0.5``, ``1.5e3``) is *inexact*.
     Decimals are stored as exact rationals, so ``0.5`` equals ``1/2``, ``1.50``
-    equals ``3/2`` and ``0.1+0.2`` equals ``0.3`` exactly. Otherwise an inexact
-    side matches only when the relative difference is at most ``rel_tol``
-    (default ``1e-9``): a decimal needs about ten correct significant digits to
-    stand for an irrational or non-terminating value (``3.14159265359`` is
-    ``\\pi``), and roundings are rejected (``0.33``, ``0.333333`` and ``0.3333``
-    are not ``1/3``; ``3.14`` is not ``\\pi``; ``1.0000001`` is not ``1``). Pass
-    ``rel_tol=1e-6`` to accept six-digit roundings. Rational-vs-rational
-    tolerance checks use exact arithmetic, so the boundary is deterministic.
+    equals ``3/2`` and ``0.1+0.2`` equals ``0.3`` exactly. Two values that both have
+    a finite decimal expansion compare exactly, always: ``5.000000001`` is not ``5``.
+    Otherwise an inexact side matches only when the relative difference is at most
+    ``rel_tol`` (default ``1e-11``): a decimal needs about twelve correct significant
+    digits to stand for an irrational or non-terminating value (``3.14159265359`` is
+    ``\\pi``), and roundings are rejected (``0.6666666667`` and ``0.3333`` are not
+    the thirds; ``3.14`` is not ``\\pi``). Rational-vs-rational tolerance checks use
+    exact arithmetic, so the boundary is deterministic. An exact irrational value and
+    another exact value are equal only when their difference evaluates to zero with no
+    significant digit at 500 digits (``2^{1/2^{1000}}`` is not ``1``).
+
+Approximations and ellipses
+    An answer stated with ``\\approx`` is not equal to an exact one unless
+    ``approx_rel_tol`` is given (then that tolerance applies); an answer holding an
+    ellipsis (``5\\ldots``, ``1, 2, \\ldots``) is never equal to a finite one.
 
 Symbolic expressions
     Free symbols are probed: both sides are evaluated at ``probes`` random
@@ -41,14 +48,20 @@ Structures
     - Equations match when their ``lhs - rhs`` have the same free symbols and a
       constant nonzero ratio (``2x = 4`` is ``x = 2``; ``x-1=0`` is not ``y-2=0``).
     - Inequalities with one variable become sets (``x > 1`` is ``(1, \\infty)``).
-    - Bare lists of answers (``2, 3``) are multisets: order is free, multiplicity
-      counts. Against a set (``\\{2, 3\\}``) they compare as sets.
+    - Bare lists of answers (``2, 3``) are unordered and a repeated entry counts
+      once; a missing or extra answer differs. Against a set (``\\{2, 3\\}``) they
+      compare as sets.
     - Bracketed tuples (``(1, 2)``) compare element-wise in order; against an
       interval a two-element tuple is read as that interval (``(1,3)`` open,
       ``[1,3]`` closed). Matrices compare element-wise; a vector matrix matches
       a tuple of the same entries.
     - ``50\\%`` matches ``50`` and ``0.5``; ``30^\\circ`` matches ``30`` and ``\\pi/6``.
-      Two percentages (or two degree values) compare by their numbers.
+      Two percentages (or two degree values) compare by their numbers. (Against a
+      percent *reference* a bare candidate is read as a number of percent; that
+      directed rule is applied in :mod:`verifiers.math.answer`.)
+    - Units (:class:`~verifiers.math.parse.Measured`): equal units compare values,
+      commensurable units are converted exactly, other units differ; a unit on one
+      side only is dropped. A base-n numeral equals the same digits in the same base.
     - Word answers compare case-insensitively, and never equal a math value.
 """
 
@@ -63,11 +76,11 @@ import sympy
 from sympy import And, Basic, Eq, Expr, FiniteSet, ImmutableMatrix, Interval, Rational
 from sympy.core.relational import Relational
 
-from verifiers.math.parse import MathObject, Seq, Tagged, Text
+from verifiers.math.parse import Based, MathObject, Measured, Seq, Tagged, Text
 
 __all__ = ["Comparison", "NotNumericError", "equivalent", "numeric_value"]
 
-DEFAULT_REL_TOL = 1e-9
+DEFAULT_REL_TOL = 1e-11
 DEFAULT_PROBES = 6
 MAX_SIMPLIFY_OPS = 60
 MAX_SIMPLIFY_POWER = 64
@@ -91,12 +104,18 @@ def equivalent(
     rel_tol: float = DEFAULT_REL_TOL,
     probes: int = DEFAULT_PROBES,
     seed: int = 0,
+    approx_rel_tol: float | None = None,
 ) -> Comparison:
     """Compare a parsed candidate with a parsed reference (symmetric in its arguments)."""
+    if candidate.open_ended != reference.open_ended:
+        return Comparison(False, "open-ended", "an answer with an ellipsis is not a finite one")
+    approximate = candidate.approximate or reference.approximate
+    if approximate and approx_rel_tol is None and candidate.approximate != reference.approximate:
+        return Comparison(False, "approximate", "an approximation is not the exact answer")
     ctx = _Context(
-        inexact=candidate.inexact or reference.inexact,
+        inexact=candidate.inexact or reference.inexact or approximate,
         oversized=candidate.oversized or reference.oversized,
-        rel_tol=rel_tol,
+        rel_tol=approx_rel_tol if approximate and approx_rel_tol is not None else rel_tol,
         probes=probes,
         seed=seed,
     )
@@ -149,6 +168,10 @@ class _Context:
             if isinstance(a, Text) and isinstance(b, Text):
                 return Comparison(a.text == b.text, "text")
             return Comparison(False, "kind", "a word answer against a math answer")
+        if isinstance(a, Measured) or isinstance(b, Measured):
+            return self.measured(a, b)
+        if isinstance(a, Based) or isinstance(b, Based):
+            return _based(a, b)
         if isinstance(a, Tagged) or isinstance(b, Tagged):
             return self.tagged(a, b)
         if _is_assignment(a) and not _is_relation(b):
@@ -168,6 +191,26 @@ class _Context:
         if isinstance(a, Expr) and isinstance(b, Expr):
             return self.scalars(a, b)
         return Comparison(False, "kind", f"cannot compare {type(a).__name__}/{type(b).__name__}")
+
+    def measured(self, a: Any, b: Any) -> Comparison:
+        if isinstance(a, Measured) and isinstance(b, Measured):
+            if a.unit == b.unit:
+                r = self.compare(a.value, b.value)
+                return Comparison(r.equal, f"unit:{r.method}", r.note)
+            fa, fb = _unit_factor(a.unit), _unit_factor(b.unit)
+            if fa is None or fb is None or fa[0] != fb[0]:
+                return Comparison(False, "unit", f"units differ: {a.unit} vs {b.unit}")
+            if not (isinstance(a.value, Expr) and isinstance(b.value, Expr)):
+                return Comparison(False, "unit", "converted units need plain values")
+            r = self.compare(a.value * fa[1], b.value * fb[1])
+            return Comparison(r.equal, f"unit-conversion:{r.method}", r.note)
+        # a unit on one side only: the number asked for, the unit dropped
+        m, other = (a, b) if isinstance(a, Measured) else (b, a)
+        if m.unit == "rad" and isinstance(other, Tagged) and other.tag == "degree":
+            r = self.compare(m.value, _untag(other))  # 5 radians is not 5 degrees
+            return Comparison(r.equal, f"radians:{r.method}", r.note)
+        r = self.compare(m.value, other)
+        return Comparison(r.equal, f"unit-dropped:{r.method}", r.note)
 
     def tagged(self, a: Any, b: Any) -> Comparison:
         if isinstance(a, Tagged) and isinstance(b, Tagged):
@@ -317,13 +360,23 @@ class _Context:
         return [[self.compare(x, y).equal for y in ys] for x in xs]
 
     def multiset(self, xs: Any, ys: Any) -> Comparison:
-        xs, ys = list(xs), list(ys)
+        xs, ys = self.distinct(list(xs)), self.distinct(list(ys))
         if len(xs) != len(ys):
             return Comparison(False, "multiset", f"{len(xs)} answers against {len(ys)}")
         m = self.match_matrix(xs, ys)
         if _perfect_matching(m):
             return Comparison(True, "multiset")
         return Comparison(False, "multiset", "the answers differ")
+
+    def distinct(self, xs: list[Any]) -> list[Any]:
+        """``xs`` without repeats: a root listed twice (``2, 2, 3``) is one answer."""
+        if len(xs) > MAX_ELEMENTS:
+            return xs
+        out: list[Any] = []
+        for x in xs:
+            if not any(type(x) is type(y) and x == y for y in out):
+                out.append(x)
+        return out
 
     def as_sets(self, xs: list[Any], ys: list[Any]) -> Comparison:
         m = self.match_matrix(xs, ys)
@@ -372,7 +425,9 @@ class _Context:
 
     def numbers(self, a: Expr, b: Expr) -> Comparison:
         if a.is_Rational and b.is_Rational:
-            if not self.inexact:
+            if not self.inexact or (_terminates(a) and _terminates(b)):
+                # 5.000000001 is not 5: a tolerance only helps a decimal stand for a
+                # value that has no finite decimal (1/3), never for one that has
                 return Comparison(False, "exact")
             ok = abs(a - b) <= self.rel_tol_exact * max(abs(a), abs(b))
             return Comparison(bool(ok), "tolerance", f"rel_tol={self.rel_tol}")
@@ -385,6 +440,8 @@ class _Context:
                 return Comparison(True, "symbolic")
             if d.is_Rational:
                 return Comparison(False, "exact")
+            if _provably_nonzero(d):
+                return Comparison(False, "numeric", "the difference evaluates to a nonzero value")
             vd = numeric_value(d, maxn=500)
             scale = max(abs(numeric_value(a)), abs(numeric_value(b)), mpmath.mpf(1) / 10**300)
         except NotNumericError as exc:
@@ -502,6 +559,68 @@ def _defined_for_all_reals(e: Expr, syms: list[sympy.Symbol]) -> bool:
         elif not isinstance(f, _REAL_DOMAIN_FUNCS):
             return False
     return not real.has(sympy.I)
+
+
+def _provably_nonzero(d: Expr) -> bool:
+    """SymPy's adaptive evaluation finds significant digits of ``d`` (up to 500 digits).
+
+    ``2^{2^{-1000}} - 1`` is about ``7e-302`` but it is not zero; a true zero such as
+    ``\\sqrt{3+2\\sqrt2} - 1 - \\sqrt2`` comes back with no significant digit.
+    """
+    try:
+        v = sympy.N(d, 15, maxn=500)
+        re_, im_ = v.as_real_imag()
+    except Exception:  # evaluation can fail many ways: undecided, not "nonzero"
+        return False
+    for part in (re_, im_):
+        if isinstance(part, sympy.Float) and part != 0 and getattr(part, "_prec", 0) > 1:
+            return True
+    return False
+
+
+def _terminates(q: Rational) -> bool:
+    """Does the rational ``q`` have a finite decimal expansion (denominator 2^a 5^b)?"""
+    den = int(q.q)
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    return den == 1
+
+
+_UNIT_FACTORS: dict[str, tuple[str, Rational]] = {
+    "m": ("length", Rational(1)), "cm": ("length", Rational(1, 100)),
+    "mm": ("length", Rational(1, 1000)), "km": ("length", Rational(1000)),
+    "in": ("length", Rational(254, 10000)), "ft": ("length", Rational(3048, 10000)),
+    "yd": ("length", Rational(9144, 10000)), "mi": ("length", Rational(1609344, 1000)),
+    "kg": ("mass", Rational(1)), "g": ("mass", Rational(1, 1000)),
+    "mg": ("mass", Rational(1, 10**6)), "lb": ("mass", Rational(45359237, 10**8)),
+    "oz": ("mass", Rational(45359237, 16 * 10**8)),
+    "s": ("time", Rational(1)), "min": ("time", Rational(60)), "h": ("time", Rational(3600)),
+    "day": ("time", Rational(86400)), "week": ("time", Rational(604800)),
+    "L": ("volume", Rational(1, 1000)), "mL": ("volume", Rational(1, 10**6)),
+    "dollar": ("money", Rational(1)), "cent": ("money", Rational(1, 100)),
+}  # fmt: skip
+
+
+def _unit_factor(unit: str) -> tuple[str, Rational] | None:
+    """``cm^2`` -> ("length^2", 1/10000); None for a unit we cannot convert."""
+    base, _, power = unit.partition("^")
+    if base not in _UNIT_FACTORS or (power and not power.isdigit()):
+        return None
+    dim, factor = _UNIT_FACTORS[base]
+    n = int(power) if power else 1
+    return f"{dim}^{n}", factor**n
+
+
+def _based(a: Any, b: Any) -> Comparison:
+    """Base-n numerals: equal digits in the same base; a plain integer with the same
+    digits is the numeral with its subscript dropped (``204`` for ``204_5``)."""
+    if isinstance(a, Based) and isinstance(b, Based):
+        return Comparison(a == b, "base-n")
+    n, other = (a, b) if isinstance(a, Based) else (b, a)
+    if isinstance(other, sympy.Integer) and other >= 0:
+        return Comparison(str(int(other)) == n.digits, "base-n", "subscript dropped")
+    return Comparison(False, "base-n", "a base-n numeral against another kind")
 
 
 def _untag(t: Tagged) -> Any:

@@ -21,7 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["FUNCTIONS", "UNIT_WORDS", "MathParseError", "Token", "normalize", "tokenize"]
+__all__ = [
+    "FUNCTIONS",
+    "UNIT_WORDS",
+    "MathParseError",
+    "Token",
+    "normalize",
+    "normalize_delimiters",
+    "tokenize",
+]
 
 
 class MathParseError(ValueError):
@@ -89,7 +97,7 @@ _COMMON_WORDS = frozenset(
 )  # fmt: skip
 SEPARATOR_WORDS = frozenset({"or", "and"})
 DEGREE_WORDS = frozenset({"degree", "degrees", "deg"})
-PERCENT_WORDS = frozenset({"percent", "pct"})
+PERCENT_WORDS = frozenset({"percent", "pct", "percentage"})
 
 _CONST_WORDS = {
     "pi": "pi",
@@ -105,8 +113,9 @@ _CONST_WORDS = {
 _CMD_OPS = {
     "cdot": "*", "times": "*", "ast": "*", "div": "/", "pm": "pm", "mp": "mp",
     "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
-    "lt": "<", "gt": ">", "ne": "!=", "neq": "!=", "approx": "=", "simeq": "=",
-    "equiv": "=", "cup": "cup", "cap": "cap", "setminus": "setminus", "in": "in",
+    "lt": "<", "gt": ">", "ne": "!=", "neq": "!=", "approx": "approx", "simeq": "approx",
+    "sim": "approx", "thickapprox": "approx", "equiv": "=", "cup": "cup", "cap": "cap",
+    "setminus": "setminus", "in": "in",
     "circ": "circ", "lvert": "|", "rvert": "|", "vert": "|", "mid": "|",
     "lfloor": "lfloor", "rfloor": "rfloor", "lceil": "lceil", "rceil": "rceil",
     "langle": "(", "rangle": ")", "colon": ":", "to": "to", "rightarrow": "to",
@@ -119,9 +128,9 @@ _CMD_IGNORED = frozenset(
         "bigl", "bigr", "Bigl", "Bigr", "bigg", "Bigg", "biggl", "biggr", "Biggl", "Biggr",
         "limits", "nolimits", "mathbf", "boldsymbol", "mathit", "bf", "it", "rm",
         "cal", "mathcal", "mathsf", "mathtt", "ensuremath", "hbox", "vphantom",
-        "dots", "ldots", "cdots",
     }
 )  # fmt: skip
+_ELLIPSIS_CMDS = frozenset({"dots", "ldots", "cdots", "dotsc", "dotsb", "dotso"})
 _CMD_TEXT = frozenset(
     {"text", "textrm", "textbf", "textit", "textnormal", "mathrm", "mbox", "operatorname"}
 )
@@ -132,16 +141,39 @@ _UNICODE = {
     "−": "-", "–": "-", "×": r"\times ", "·": r"\cdot ", "÷": "/", "≤": r"\le ",
     "≥": r"\ge ", "≠": r"\ne ", "π": r"\pi ", "∞": r"\infty ", "°": r"^\circ ",
     "±": r"\pm ", "∓": r"\mp ", "√": r"\sqrt ", "∪": r"\cup ", "∩": r"\cap ",
-    "∈": r"\in ", "≈": "=", "\u2009": " ", "\u00a0": " ", "\u202f": " ", "’": "'",
+    "∈": r"\in ", "≈": r"\approx ", "…": r"\ldots ", "\u2009": " ", "\u00a0": " ",
+    "\u202f": " ", "’": "'",
+    "⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}", "⁴": "^{4}", "⁵": "^{5}",
+    "⁶": "^{6}", "⁷": "^{7}", "⁸": "^{8}", "⁹": "^{9}", "½": r"\frac{1}{2}",
+    "⅓": r"\frac{1}{3}", "¼": r"\frac{1}{4}", "¾": r"\frac{3}{4}", "\u200b": "",
 }  # fmt: skip
 
 _THOUSANDS_ANY = r"(?:\{,\}|\\,|\\ |\\;|\\!|\\thinspace |(?<=\d) (?=\d{3}(?!\d)))"
 _NUM_GROUPED = re.compile(r"\d{1,3}(?:" + _THOUSANDS_ANY + r"\d{3}(?!\d))+")
 _NUM_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3}(?![\d]))+")
 _NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+(?![A-Za-z]))?")
+# "11,\\! 111" and "14 {, }916": a thousands separator with extra spacing, made "{,}"
+_GROUP_SEP = re.compile(r"(?<=\d)\s*(?:\{\s*,\s*\}|,\s*\\!\s*)\s*(?=\d{3}(?!\d))")
+# "\\\\frac" (a doubled backslash, as from escaping twice) before a known command is that
+# command; "\\\\" elsewhere stays a row break.
+_DOUBLED_CMD = re.compile(
+    r"(?<!\\)\\\\(?=(?:[dtc]?frac|sqrt|pi|text|mathrm|mathbf|cdot|times|left|right|infty"
+    r"|boxed|pm|le|ge|neq|circ)(?![A-Za-z]))"
+)
+_BASE_SUBSCRIPT = re.compile(r"_(?:\{\s*(\d{1,2})\s*\}|(\d))")
+_OVER = re.compile(r"\\over(?![A-Za-z])")
 _OVERLINE = re.compile(r"\\(?:overline|bar)\s*\{\s*(\d+)\s*\}")
 _CMD = re.compile(r"\\([A-Za-z]+|.)")
 _SPACE_CMDS = re.compile(r"\\\\|\\[,;:! ]|~|\\quad\b|\\qquad\b")
+
+
+def normalize_delimiters(text: str) -> str:
+    """``text`` without the math-mode delimiters around it (``$..$``, ``\\(..\\)``...)."""
+    text = text.strip()
+    for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
+        if text.startswith(left) and text.endswith(right) and len(text) >= 2 * len(left):
+            text = text[len(left) : len(text) - len(right)].strip()
+    return text
 
 
 def normalize(text: str) -> str:
@@ -149,11 +181,7 @@ def normalize(text: str) -> str:
     for k, v in _UNICODE.items():
         if k in text:
             text = text.replace(k, v)
-    text = text.strip()
-    for left, right in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
-        if text.startswith(left) and text.endswith(right) and len(text) >= 2 * len(left):
-            text = text[len(left) : len(text) - len(right)].strip()
-    return text.replace("$", " ")
+    return re.sub(r"(?<!\\)\$", " ", normalize_delimiters(text))  # an escaped \$ is a dollar sign
 
 
 def _space(m: re.Match[str]) -> str:
@@ -256,6 +284,7 @@ def _text_tokens(inner: str, pos: int, depth: int) -> list[Token]:
     words = re.findall(r"[A-Za-z]+(?:/[A-Za-z]+)?", stripped)
     if (
         words
+        and not stripped[0].isdigit()
         and re.fullmatch(r"[A-Za-z/\s.^0-9]*", stripped)
         and all(w.lower() in UNIT_WORDS or w.lower().rstrip("s") in UNIT_WORDS for w in words)
     ):
@@ -273,6 +302,10 @@ def tokenize(text: str) -> list[Token]:
 def _tokenize(text: str, depth: int, base: int) -> list[Token]:
     if depth > 20:
         raise MathParseError("\\text nested too deeply")
+    text = _DOUBLED_CMD.sub(r"\\", text)
+    text = _GROUP_SEP.sub("{,}", text)
+    if "\\over" in text:
+        text = _rewrite_over(text)
     text = _SPACE_CMDS.sub(_space, text)
     tokens: list[Token] = []
     bracket_depth = 0
@@ -284,7 +317,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
         if c.isspace():
             i += 1
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        # isdecimal, not isdigit: a superscript "²" is a digit to Python but not to \\d
+        if c.isdecimal() or (c == "." and i + 1 < n and text[i + 1].isdecimal()):
             m = _NUM_GROUPED.match(text, i)
             if m is None and bracket_depth == 0:
                 m = _NUM_COMMA.match(text, i)
@@ -299,7 +333,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                 i = j
                 continue
             m = _NUM.match(text, i)
-            assert m is not None
+            if m is None:  # cannot happen for a decimal digit; a parse error, never a crash
+                raise MathParseError(f"unexpected character {c!r} at {pos}")
             lit = m.group(0)
             prev = tokens[-1] if tokens else None
             if prev is not None and prev.kind == "CMD" and prev.value in {
@@ -310,8 +345,18 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                 i += 1
                 continue
             i += len(lit)
+            if lit.endswith(".") and text.startswith("..", i):  # "5..." is 5 then an ellipsis
+                tokens.append(Token("NUM", lit[:-1], pos))
+                tokens.append(Token("OP", "ellipsis", pos + len(lit)))
+                i += 2
+                continue
             if lit.endswith("."):  # "5." ends a sentence
                 lit = lit[:-1]
+            sub = _BASE_SUBSCRIPT.match(text, i) if lit.isdigit() else None
+            if sub is not None:  # 204_5, 4210_{7}: a numeral in another base
+                tokens.append(Token("BASED", f"{lit}_{sub.group(1) or sub.group(2)}", pos))
+                i = sub.end()
+                continue
             m = _OVERLINE.match(text, i)
             if m is not None and "e" not in lit.lower():
                 # 0.\overline{3} = 1/3: the literal carries the repeating digits after '~'
@@ -342,7 +387,8 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             continue
         if c == "\\":
             m = _CMD.match(text, i)
-            assert m is not None
+            if m is None:  # a backslash ending the text (or before a line break)
+                raise MathParseError(f"a lone backslash at {pos}")
             name = m.group(1)
             j = m.end()
             if name in ("{", "}"):
@@ -351,10 +397,20 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             elif name in ("%", "$", "#", "&", "_"):
                 if name == "%":
                     tokens.append(Token("OP", "%", pos))
+                elif name == "$" and (not tokens or tokens[-1].kind == "OP"):
+                    tokens.append(Token("OP", "currency", pos))  # \$5: a dollar amount
             elif name == "\\":
                 tokens.append(Token("OP", "rowsep", pos))
             elif name == "|":
                 tokens.append(Token("OP", "|", pos))
+            elif name in ("angle", "measuredangle", "triangle"):
+                # \angle ABC: a label made of point names, one NAME per letter
+                m = re.match(r"\s*([A-Z]{1,4})(?![A-Za-z])", text[j:])
+                if m:
+                    tokens.extend(Token("NAME", ch, pos) for ch in m.group(1))
+                    j += m.end()
+            elif name in _ELLIPSIS_CMDS:
+                tokens.append(Token("OP", "ellipsis", pos))
             elif name in _CMD_OPS:
                 tokens.append(Token("OP", _CMD_OPS[name], pos))
             elif name in _CMD_IGNORED:
@@ -402,6 +458,10 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
                 raise MathParseError(f"unsupported LaTeX command \\{name}")
             i = j
             continue
+        if text.startswith("...", i):
+            tokens.append(Token("OP", "ellipsis", pos))
+            i += 3
+            continue
         if c == "*" and text.startswith("**", i):
             tokens.append(Token("OP", "^", pos))
             i += 2
@@ -429,6 +489,36 @@ def _tokenize(text: str, depth: int, base: int) -> list[Token]:
             continue
         raise MathParseError(f"unexpected character {c!r} at {pos}")
     return tokens
+
+
+def _rewrite_over(text: str) -> str:
+    """``{a \\over b}`` as ``{\\frac{a}{b}}`` (TeX's infix fraction), innermost group first."""
+    for _ in range(50):
+        m = _OVER.search(text)
+        if m is None:
+            return text
+        depth = 0
+        start = -1
+        for k in range(m.start() - 1, -1, -1):
+            ch = text[k]
+            if ch == "}" and (k == 0 or text[k - 1] != "\\"):
+                depth += 1
+            elif ch == "{" and (k == 0 or text[k - 1] != "\\"):
+                if depth == 0:
+                    start = k
+                    break
+                depth -= 1
+        if start < 0:
+            text = "\\frac{" + text[: m.start()] + "}{" + text[m.end() :] + "}"
+            continue
+        group = read_braced(text, start)
+        if group is None:
+            raise MathParseError("unbalanced braces around \\over")
+        inner, end = group
+        cut = m.start() - start - 1
+        num, den = inner[:cut], inner[cut + len("\\over") :]
+        text = text[:start] + "{\\frac{" + num + "}{" + den + "}}" + text[end:]
+    raise MathParseError("too many \\over")
 
 
 def _subscript(text: str, j: int) -> tuple[str, int] | None:

@@ -71,8 +71,10 @@ __all__ = [
     "MAX_DIGITS",
     "MAX_FACTORIAL",
     "MAX_LENGTH",
+    "Based",
     "MathObject",
     "MathParseError",
+    "Measured",
     "Seq",
     "Tagged",
     "Text",
@@ -112,6 +114,28 @@ class Tagged:
 
 
 @dataclass(frozen=True)
+class Based:
+    """A numeral written in another base: ``204_5`` is ``Based("204", 5)``."""
+
+    digits: str
+    base: int
+
+    def __str__(self) -> str:
+        return f"{self.digits}_{self.base}"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A value followed by a unit (``5 \\text{ cm}^2``); ``unit`` is normalised text."""
+
+    value: Any
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{describe(self.value)} {self.unit}"
+
+
+@dataclass(frozen=True)
 class Text:
     """A word answer, normalised to lower case with single spaces."""
 
@@ -129,6 +153,8 @@ class MathObject:
     source: str
     inexact: bool = False  # a decimal literal was written
     oversized: bool = False  # holds an unevaluated huge power/factorial
+    approximate: bool = False  # stated with \\approx: not claimed to be exact
+    open_ended: bool = False  # holds an ellipsis (5\\ldots, 1, 2, \\ldots)
 
     def __str__(self) -> str:
         return describe(self.value, raw=self.oversized)
@@ -143,9 +169,16 @@ class _Marked:
 
 
 _PM = Dummy("pm")
+# Words after a number that make a sentence rather than name a unit.
+_NOT_UNIT_WORDS = frozenset(
+    {
+        "is", "are", "was", "not", "wrong", "incorrect", "maybe", "perhaps", "probably",
+        "possibly", "approximately", "about", "roughly", "so", "the", "it", "if", "but",
+    }
+)  # fmt: skip
 _RELOPS = {"=", "<", ">", "<=", ">=", "!=", "in"}
 _ITEM_END = {"EOF", "SEP"}
-_ITEM_END_OPS = {",", ";", ")", "]", "}", "\\}", "sep", "rowsep", "&", "|"}
+_ITEM_END_OPS = {",", ";", ")", "]", "}", "\\}", "sep", "rowsep", "&", "|", "ellipsis", "approx"}
 _SETS = {
     "R": sympy.S.Reals,
     "Z": sympy.S.Integers,
@@ -187,6 +220,8 @@ def parse_answer(text: str, *, merge_assignments: bool = True) -> MathObject:
     source = text.strip()
     if not source:
         raise MathParseError("empty answer")
+    if re.match(r"(?:~|\\sim(?![A-Za-z]))\s*[-+.\d]", source):
+        source = "\\approx " + source.lstrip("~").removeprefix("\\sim").lstrip()  # ~5 is about 5
     words = _as_text(source)
     if words is not None:
         return MathObject(Text(words), source)
@@ -194,7 +229,14 @@ def parse_answer(text: str, *, merge_assignments: bool = True) -> MathObject:
     value = parser.parse_top()
     if isinstance(value, Basic) and value.has(sympy.zoo, sympy.nan):
         raise MathParseError("undefined value (division by zero?)")
-    return MathObject(value, source, inexact=parser.inexact, oversized=bool(parser.huge))
+    return MathObject(
+        value,
+        source,
+        inexact=parser.inexact,
+        oversized=bool(parser.huge),
+        approximate=parser.approximate,
+        open_ended=parser.open_ended,
+    )
 
 
 def _as_text(source: str) -> str | None:
@@ -220,6 +262,8 @@ class _Parser:
         self.depth = 0
         self.abs_depth = 0
         self.inexact = False
+        self.approximate = False
+        self.open_ended = False
         self.huge: list[Basic] = []
 
     # -- token helpers ------------------------------------------------------
@@ -253,15 +297,26 @@ class _Parser:
         self.depth -= 1
 
     # -- top level -------------------------------------------------------------
+    def skip_ellipsis(self) -> bool:
+        """Consume an ellipsis (``\\ldots``, ``...``): the answer is open-ended."""
+        if not self.at_op("ellipsis"):
+            return False
+        while self.at_op("ellipsis"):
+            self.next()
+        self.open_ended = True
+        return True
+
     def parse_top(self) -> Any:
-        items = [self.parse_item()]
+        items = [] if self.skip_ellipsis() else [self.parse_item()]
         while self.tok.kind == "SEP" or self.at_op(",", ";", "sep"):
             self.next()
             if self.tok.kind == "EOF":
                 break
-            if self.tok.kind == "SEP" or self.at_op(",", ";", "sep"):
+            if self.tok.kind == "SEP" or self.at_op(",", ";", "sep") or self.skip_ellipsis():
                 continue
             items.append(self.parse_item())
+        if not items:
+            raise MathParseError("only an ellipsis")
         if self.tok.kind != "EOF":
             raise MathParseError(f"unexpected {self.tok.value!r} at {self.tok.pos}")
         expanded: list[Any] = []
@@ -285,14 +340,25 @@ class _Parser:
         return [item]
 
     def parse_item(self) -> Any:
-        if self.at_op("="):  # "= 5", "\\approx 3.14": a leading relation sign
+        currency = ""
+        if self.at_op("currency"):  # \$5 is 5 dollars (compared like any unit)
             self.next()
+            currency = "dollar"
+        if self.at_op("="):  # "= 5": a leading relation sign
+            self.next()
+        elif self.at_op("approx"):  # "\\approx 3.14": an approximation, not the exact value
+            self.next()
+            self.approximate = True
         elif self.is_function_definition():  # f(x) = 2x + 1: the answer is the right side
             for _ in range(5):
                 self.next()
         value = self.parse_relation()
-        self.skip_units()
-        return _finish(value)
+        unit = self.read_units() or currency
+        self.skip_ellipsis()
+        value = _finish(value)
+        if unit and not isinstance(value, Relational | And | Seq | sympy.Set):
+            return Measured(value, unit)
+        return value
 
     def is_function_definition(self) -> bool:
         t = [self.peek(k) for k in range(5)]
@@ -305,31 +371,53 @@ class _Parser:
             and t[4].is_op("=")
         )
 
-    def mixed_number(self) -> Expr | None:
-        """``2\\frac{1}{2}`` (an integer then a fraction of integers, ending the item) is 5/2."""
+    def mixed_number(self) -> Any:
+        """A mixed number ending the item is a sum: ``2\\frac{1}{2}``, ``1\\frac12`` and
+        ``4 4/9`` (a space, then a proper fraction of integers) are 5/2, 3/2 and 40/9."""
         t = [self.peek(k) for k in range(9)]
-        shape = (
-            t[0].kind == "NUM"
-            and t[0].value.isdigit()
-            and t[1].kind == "CMD"
-            and t[1].value in ("frac", "dfrac", "tfrac")
-            and t[2].is_op("{")
+        if t[0].kind != "NUM" or not t[0].value.isdigit():
+            return None
+        k = 1
+        parts: list[str] = []
+        if t[1].kind == "CMD" and t[1].value in ("frac", "dfrac", "tfrac"):
+            k = 2
+            for _ in range(2):
+                if t[k].kind == "NUM" and t[k].value.isdigit():
+                    parts.append(t[k].value)
+                    k += 1
+                elif t[k].is_op("{") and t[k + 1].kind == "NUM" and t[k + 2].is_op("}"):
+                    parts.append(t[k + 1].value)
+                    k += 3
+                else:
+                    return None
+        elif (
+            t[1].kind == "NUM"
+            and t[2].is_op("/")
             and t[3].kind == "NUM"
+            and t[1].pos > t[0].pos + len(t[0].value)  # "4 4/9", not "44/9"
+            and t[1].value.isdigit()
             and t[3].value.isdigit()
-            and t[4].is_op("}")
-            and t[5].is_op("{")
-            and t[6].kind == "NUM"
-            and t[6].value.isdigit()
-            and t[7].is_op("}")
-        )
-        if not shape or (not self.at_item_end(8) and t[8].kind != "UNIT"):
+        ):
+            parts, k = [t[1].value, t[3].value], 4
+        else:
             return None
-        whole, num, den = (_int_from_digits(t[k].value) for k in (0, 3, 6))
+        tagged = self.peek(k).is_op("%", "circ")
+        end = k + 1 if tagged else k
+        if not all(p.isdigit() for p in parts) or (
+            not self.at_item_end(end) and self.peek(end).kind != "UNIT"
+        ):
+            return None
+        whole, num, den = (_int_from_digits(v) for v in (t[0].value, *parts))
         if den == 0 or num >= den:
+            if t[1].kind == "NUM":  # "11 7/6", "4 4/0": neither a mixed number nor a product
+                raise MathParseError("an integer and an improper fraction side by side")
             return None
-        for _ in range(8):
+        for _ in range(k):
             self.next()
-        return Rational(whole * den + num, den)
+        value = Rational(whole * den + num, den)
+        if tagged:  # 4 4/9% is (40/9)%
+            return _Marked(value, "percent" if self.next().value == "%" else "degree")
+        return value
 
     def at_item_end(self, k: int = 0) -> bool:
         t = self.peek(k)
@@ -337,35 +425,59 @@ class _Parser:
 
     def at_trailing_unit(self) -> bool:
         """True when the rest of the item is unit words (``5 cm``, ``3 \\text{ m}^2``)."""
+        return self.trailing_unit_length() > 0
+
+    def trailing_unit_length(self) -> int:
+        """How many tokens the trailing unit words take (0: the item does not end in units)."""
         k = 0
         seen = False
         while True:
             t = self.peek(k)
+            if t.kind == "WORD" and t.value.lower() in _NOT_UNIT_WORDS:
+                return 0  # "5 is wrong", "5 or so": a sentence, not a unit
             if t.kind in ("UNIT", "WORD") or (t.kind == "FUNC" and t.value in UNIT_WORDS | {"min"}):
                 seen = True
                 k += 1
                 if self.peek(k).is_op("^") and self.peek(k + 1).kind == "NUM":
                     k += 2
+                elif (
+                    self.peek(k).is_op("^")
+                    and self.peek(k + 1).is_op("{")
+                    and self.peek(k + 2).kind == "NUM"
+                    and self.peek(k + 3).is_op("}")
+                ):
+                    k += 4
                 elif self.peek(k).is_op("/") and self.peek(k + 1).kind == "UNIT":
                     k += 1
                 continue
-            return seen and (
-                t.kind in _ITEM_END or (t.kind == "OP" and t.value in _ITEM_END_OPS | _RELOPS)
-            )
+            end = t.kind in _ITEM_END or (t.kind == "OP" and t.value in _ITEM_END_OPS | _RELOPS)
+            return k if seen and end else 0
 
     def skip_units(self) -> None:
-        if self.at_trailing_unit():
-            while not self.at_item_end():
-                self.next()
+        self.read_units()
+
+    def read_units(self) -> str:
+        """Consume trailing unit words and return them normalised ("" when none)."""
+        parts = [self.next().value for _ in range(self.trailing_unit_length())]
+        return _unit_key(parts) if parts else ""
 
     # -- relations and sets ------------------------------------------------------
     def parse_relation(self) -> Any:
         first = self.parse_set()
         parts = [first]
         ops: list[str] = []
-        while self.tok.kind == "OP" and self.tok.value in _RELOPS:
+        while self.tok.kind == "OP" and self.tok.value in _RELOPS | {"approx"}:
             ops.append(self.next().value)
             parts.append(self.parse_set())
+        if "approx" in ops:
+            cut = ops.index("approx")
+            if cut == 0 and _is_variable_like(_plain(first)):
+                # x \\approx 5: only an approximate value is stated
+                self.approximate = True
+                ops, parts = ops[1:], parts[1:]
+            else:  # \\frac13 \\approx 0.33: the exact value before the approximation
+                ops, parts = ops[:cut], parts[: cut + 1]
+            first = parts[0]
         if not ops:
             return first
         if ops == ["in"]:
@@ -380,6 +492,8 @@ class _Parser:
                 if _is_variable_like(lhs):
                     return rhs  # x = (1, 2), (x, y) = (1, 2), S = \{1, 2\}
                 raise MathParseError("an equation between non-expressions")
+            if len(parts) == 2 and _is_label(self.expr(lhs)) and not self.expr(rhs).free_symbols:
+                return rhs  # AB = 4, |AB| = 1, \\angle ABC = 72^\\circ: a named quantity
             numeric = not any(self.expr(p).free_symbols for p in parts)
             if numeric or (len(parts) > 2 and not isinstance(_plain(lhs), Symbol)):
                 return rhs  # 6/4 = 3/2: a chain of simplifications, keep the last
@@ -458,7 +572,8 @@ class _Parser:
         if self.at_op("-", "+", "pm", "mp"):
             op = self.next().value
             self.enter()
-            operand = self.parse_unary()
+            mixed = self.mixed_number() if op in ("-", "+") else None
+            operand = mixed if mixed is not None else self.parse_unary()  # -4 4/9 is -(40/9)
             self.leave()
             if op == "+":
                 return operand
@@ -539,6 +654,13 @@ class _Parser:
         t = self.next()
         if t.kind == "NUM":
             return self.number(t.value)
+        if t.kind == "BASED":
+            digits, _, base = t.value.partition("_")
+            if not 2 <= int(base) <= 36 or any(int(d) >= int(base) for d in digits):
+                raise MathParseError(f"{t.value} is not a base-{base} numeral")
+            if not self.at_item_end():
+                raise MathParseError("a base-n numeral inside an expression")
+            return Based(digits.lstrip("0") or "0", int(base))
         if t.kind == "NAME":
             if t.value == "e":
                 return E
@@ -562,7 +684,7 @@ class _Parser:
                     return builder
                 items = self.items_until("\\}")
                 self.next()
-                return _finite_set(items)
+                return _finite_set([v for item in items for v in self.expand_pm(item)])
             if t.value == "|":
                 saved = self.abs_depth
                 self.abs_depth += 1
@@ -639,11 +761,13 @@ class _Parser:
         saved = self.abs_depth
         self.abs_depth = 0
         items: list[Any] = []
-        if not self.at_op(*closers):
+        if not self.at_op(*closers) and not self.skip_ellipsis():
             items.append(self.parse_relation())
-            while self.at_op(",", ";"):
-                self.next()
+        while self.at_op(",", ";"):
+            self.next()
+            if not self.skip_ellipsis():
                 items.append(self.parse_relation())
+        self.skip_ellipsis()
         if not self.at_op(*closers):
             raise MathParseError(f"expected {' or '.join(closers)} at {self.tok.pos}")
         self.abs_depth = saved
@@ -664,11 +788,12 @@ class _Parser:
         return Seq(tuple(_finish(v) for v in items), open_, close)
 
     def brace_group(self) -> Any:
+        """``{...}``: TeX grouping, so ``{1,3}`` shows as the bare list 1, 3 (a set is ``\\{``)."""
         items = self.items_until("}")
         self.next()
         if len(items) == 1:
             return items[0]
-        return _finite_set(items)
+        return Seq(tuple(v for item in items for v in self.expand_pm(_finish(item))))
 
     def parse_group(self) -> Any:
         """``{ ... }`` holding a single value (an argument or exponent)."""
@@ -954,6 +1079,42 @@ def _finish(value: Any) -> Any:
     return value
 
 
+_UNIT_ALIASES = {
+    "metre": "m", "meter": "m", "centimeter": "cm", "centimetre": "cm", "millimeter": "mm",
+    "millimetre": "mm", "kilometer": "km", "kilometre": "km", "gram": "g", "kilogram": "kg",
+    "milligram": "mg", "second": "s", "sec": "s", "minute": "min", "hour": "h", "hr": "h",
+    "day": "day", "week": "week", "year": "year", "inch": "in", "foot": "ft", "feet": "ft",
+    "mile": "mi", "yard": "yd", "liter": "L", "litre": "L", "ml": "mL", "pound": "lb",
+    "lbs": "lb", "ounce": "oz", "dollar": "dollar", "cent": "cent", "euro": "euro",
+    "radian": "rad", "unit": "unit", "square": "sq", "cubic": "cu", "mins": "min",
+    "secs": "s", "hrs": "h",
+}  # fmt: skip
+
+
+def _unit_key(parts: list[str]) -> str:
+    """Unit tokens as one normalised string: plurals and spellings folded (``cm^2``)."""
+    words: list[str] = []
+    for part in parts:
+        for w in re.findall(r"[A-Za-z]+|\^|\d+|/", part):
+            low = w if w in ("L", "mL") else w.lower()
+            if low.isalpha() and low not in _UNIT_ALIASES and low.endswith("s") and len(low) > 3:
+                # apples -> apple, meters -> meter, inches -> inch
+                low = low[:-2] if low[:-2] in _UNIT_ALIASES else low[:-1]
+            words.append(_UNIT_ALIASES.get(low, low))
+    text = "".join(w if w in ("^", "/") or w.isdigit() else " " + w for w in words).strip()
+    text = re.sub(r"\s*([\^/])\s*", r"\1", text)
+    text = re.sub(r"\bsq (\w+)", r"\1^2", text)
+    return re.sub(r"\bcu (\w+)", r"\1^3", text)
+
+
+def _is_label(lhs: Expr) -> bool:
+    """``AB``, ``|AB|``, ``NO/BO``: a product/ratio of two or more point names (A-Z)."""
+    syms = lhs.free_symbols
+    if len(syms) < 2 or not all(re.fullmatch(r"[A-Z]", str(s)) for s in syms):
+        return False
+    return all(a.is_Symbol or a in (Integer(1), Integer(-1)) for a in lhs.atoms())
+
+
 def _is_variable_like(value: Any) -> bool:
     if isinstance(value, Symbol):
         return True
@@ -1004,6 +1165,8 @@ def _as_set(value: Any) -> sympy.Set:
     value = _plain(value)
     if isinstance(value, sympy.Set):
         return value
+    if isinstance(value, Seq) and not value.open and all(isinstance(v, Expr) for v in value.items):
+        return FiniteSet(*value.items)  # {1,3} \\cup {2,4}: grouped lists as sets
     if isinstance(value, Seq) and len(value.items) == 2 and value.open in "([":
         a, b = value.items
         if isinstance(a, Expr) and isinstance(b, Expr):
