@@ -9,9 +9,9 @@ completions the verifiers can judge both ways (a random model only babbles).
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests import tiny_lm as tiny
+from tests.tiny_lm import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SHIPPED_TEXT = [
     REPO / "problem_specs" / "data" / "grade_school_math.jsonl",
     REPO / "problem_specs" / "data" / "python_functions.jsonl",
@@ -28,47 +28,17 @@ CHAT_TEMPLATE = (
 
 def build_tokenizer():
     """A ``PreTrainedTokenizerFast`` (BPE, 512 tokens) with a chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=512,
-        special_tokens=SPECIAL,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    lines = (
+        line for path in SHIPPED_TEXT for line in path.read_text(encoding="utf-8").splitlines()
     )
-    tok.train([str(p) for p in SHIPPED_TEXT], trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        chat_template=CHAT_TEMPLATE,
-    )
+    return tiny.build_tokenizer(lines, special=SPECIAL, bos="<s>", eos="</s>", pad="<pad>",
+                                chat_template=CHAT_TEMPLATE, vocab_size=512)  # fmt: skip
 
 
 def build_model(tokenizer, seed: int = 0):
     """A two-layer Llama with random weights sized for ``tokenizer``."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(config)
+    return tiny.build_model(tokenizer, seed=seed, hidden=64, heads=4, max_positions=256,
+                            tie_embeddings=True)  # fmt: skip
 
 
 def teach(model, tokenizer, examples: list[tuple[list[dict], str]], steps: int = 120) -> None:

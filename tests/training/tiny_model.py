@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests import tiny_lm as tiny
+from tests.tiny_lm import REPO
+
 SPECIAL = ["<|pad|>", "<|bos|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
 # Every message is "<|role|>content<|end|>"; the generation prompt is "<|assistant|>", so a
 # prompt rendered with it is a prefix of the prompt rendered with its answer (what TRL's
@@ -26,47 +28,14 @@ def shipped_text() -> list[str]:
 
 def tiny_tokenizer(vocab_size: int = 600):
     """A byte-level BPE tokenizer (any text encodes) with the chat template above."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=SPECIAL,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(shipped_text(), trainer=trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        bos_token="<|bos|>",
-        eos_token="<|end|>",
-        pad_token="<|pad|>",
-        chat_template=CHAT_TEMPLATE,
-    )
+    return tiny.build_tokenizer(shipped_text(), special=SPECIAL, bos="<|bos|>", eos="<|end|>",
+                                pad="<|pad|>", chat_template=CHAT_TEMPLATE,
+                                vocab_size=vocab_size)  # fmt: skip
 
 
 def tiny_model(tokenizer, seed: int = 0):
     """A randomly initialised 2-layer Llama sized for ``tokenizer`` (a few hundred KB)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    return LlamaForCausalLM(config)
+    return tiny.build_model(tokenizer, seed=seed, hidden=32, heads=2, max_positions=4096)
 
 
 def save_tiny_model(directory: Path) -> Path:
