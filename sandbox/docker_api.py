@@ -136,25 +136,6 @@ def tag_image(source: str, repository: str, tag: str) -> None:
         cli.close()
 
 
-def remove_other_tags(repository: str, keep: set[str]) -> list[str]:
-    """Untag `repository:*` images not in `keep` (old digests); images in use are left alone."""
-    cli = client()
-    removed = []
-    try:
-        with translate_errors(f"prune old {repository} images"):
-            for image in cli.images.list(name=repository):
-                for tag in image.tags:
-                    if tag.startswith(f"{repository}:") and tag not in keep:
-                        try:
-                            cli.images.remove(tag, noprune=False)
-                            removed.append(tag)
-                        except docker.errors.APIError:
-                            pass  # in use by a container; next build retries
-    finally:
-        cli.close()
-    return removed
-
-
 def list_containers(label: str) -> list[dict[str, str]]:
     """Every container (running or not) carrying `label`: id, name, image and its labels.
     One list call, no per-container inspect, so a container vanishing meanwhile is fine."""

@@ -58,14 +58,7 @@ def main() -> None:
     check_ns = None
     for step_id, scope, code in steps:
         if scope == "check" and check_ns is None:
-            try:
-                ok = link.ask({"op": "probe", "n": entry}) is True
-            except BaseException:
-                ok = False
-            if not ok:
-                report.emit("entry_missing", name=entry)
-                link.stop()
-                fc.hard_exit(0)
+            remote.require_function(link, report, entry)
             check_ns = dict(ns)
             check_ns[plan["check_param"]] = remote.Remote(
                 link, {"name": entry}, plan["check_param"]
